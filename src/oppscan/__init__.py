@@ -1,0 +1,1 @@
+"""oppscan: opportunity scans over shared market data."""

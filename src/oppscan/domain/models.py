@@ -1,0 +1,207 @@
+"""The product's nouns: a scan, its strategies' states and the opportunities it finds.
+
+These are the shapes every layer exchanges and the JSON the API renders; the store keeps them
+as they are, so a record read on any process is the record written on any other.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ScanStatus(StrEnum):
+    QUEUED = "queued"
+    SCANNING = "scanning"
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_SCAN_STATUSES
+
+
+TERMINAL_SCAN_STATUSES = frozenset(
+    {ScanStatus.COMPLETE, ScanStatus.PARTIAL, ScanStatus.FAILED, ScanStatus.CANCELLED}
+)
+
+
+class StrategyStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (StrategyStatus.QUEUED, StrategyStatus.RUNNING)
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+
+RISK_ORDER = {level: i for i, level in enumerate(RiskLevel)}
+
+
+class Leg(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    exchange: str
+    symbol: str
+    side: str  # buy | sell
+    price: float
+    size: float  # in units of the base asset (contracts for options)
+    instrument: str = "spot"  # spot | perp | future | option
+
+
+class Opportunity(BaseModel):
+    """One concrete trade. Prices in quote currency (USD-pegged), sizes in base units."""
+
+    model_config = ConfigDict(frozen=True)
+
+    opportunity_id: str
+    strategy_id: str
+    strategy_name: str
+    opportunity_type: str
+    symbol: str
+    exchange: str
+    side: str
+    entry_price: float
+    exit_price: float
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    profit_potential_usd: float
+    required_capital_usd: float
+    confidence_score: float = Field(ge=0.0, le=1.0)
+    risk_level: RiskLevel
+    estimated_timeframe: str
+    net_edge_bps: float
+    capacity_usd: float = 0.0
+    legs: list[Leg] = Field(default_factory=list)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    data_as_of: str
+    expires_at: str
+    discovered_at: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def rank_score(self) -> float:
+        """Risk-adjusted net edge: what the results are ranked by."""
+        penalty = 1.0 + RISK_ORDER[self.risk_level]
+        return self.net_edge_bps * self.confidence_score / penalty
+
+
+class Holding(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str
+    quantity: float = Field(gt=0)
+
+
+class Portfolio(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    holdings: tuple[Holding, ...] = ()
+    cash_usd: float = Field(default=0.0, ge=0)
+
+
+class ResultFilters(BaseModel):
+    """The filters of `POST /discover`: they really filter the results of the scan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    risk_levels: tuple[RiskLevel, ...] = ()
+    min_profit_potential: float | None = None
+    max_required_capital: float | None = None
+    preferred_timeframes: tuple[str, ...] = ()
+    opportunity_types: tuple[str, ...] = ()
+
+    def accepts(self, opp: Opportunity) -> bool:
+        if self.risk_levels and opp.risk_level not in self.risk_levels:
+            return False
+        if (
+            self.min_profit_potential is not None
+            and opp.profit_potential_usd < self.min_profit_potential
+        ):
+            return False
+        if (
+            self.max_required_capital is not None
+            and opp.required_capital_usd > self.max_required_capital
+        ):
+            return False
+        if self.preferred_timeframes and opp.estimated_timeframe not in self.preferred_timeframes:
+            return False
+        return not (self.opportunity_types and opp.opportunity_type not in self.opportunity_types)
+
+
+class ScanRequest(BaseModel):
+    """A normalised scan request: sorted, deduplicated, defaults filled in.
+
+    Two requests that mean the same thing are equal, and so share a fingerprint.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    strategy_ids: tuple[str, ...]
+    symbols: tuple[str, ...] = ()  # empty = the whole universe
+    asset_tiers: tuple[str, ...] = ()
+    capital_usd: float = 10_000.0
+    portfolio: Portfolio | None = None
+    filters: ResultFilters = ResultFilters()
+    force_refresh: bool = False
+
+
+class StrategyState(BaseModel):
+    status: StrategyStatus = StrategyStatus.QUEUED
+    opportunities: int = 0
+    duration_ms: int | None = None
+    error: str | None = None
+    attempts: int = 0
+
+
+class ScanRecord(BaseModel):
+    scan_id: str
+    user_id: str
+    status: ScanStatus
+    request: ScanRequest
+    fingerprint: str
+    created_at: float  # epoch seconds, by the store's clock
+    updated_at: float
+    deadline_at: float
+    finished_at: float | None = None
+    opportunities_found: int = 0
+    strategies_completed: int = 0
+    error: str | None = None
+    version: int = 0  # bumped by every change; the SSE stream emits on it
+
+    @property
+    def total_strategies(self) -> int:
+        return len(self.request.strategy_ids)
+
+
+class ScanView(BaseModel):
+    """Everything a status poll needs, read in one store round trip."""
+
+    record: ScanRecord
+    strategies: dict[str, StrategyState]
+    top: list[Opportunity]  # the best so far, by rank score
+
+
+class StrategyOutcome(BaseModel):
+    """What one strategy job reports back to the store."""
+
+    status: StrategyStatus
+    opportunities: list[Opportunity] = Field(default_factory=list)
+    duration_ms: int
+    error: str | None = None

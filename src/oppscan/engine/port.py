@@ -1,0 +1,19 @@
+"""The engine port: how a started scan's strategy jobs reach a worker."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class JobQueue(Protocol):
+    async def enqueue_strategies(
+        self, scan_id: str, strategy_ids: tuple[str, ...], deadline_at: float
+    ) -> None:
+        """One job per strategy, keyed by (scan, strategy) so a repeat enqueues nothing."""
+        ...
+
+    async def abort(self, scan_id: str, strategy_ids: tuple[str, ...]) -> None:
+        """Best effort: the store's ``cancelled`` state is what stops a job that still starts."""
+        ...
+
+    async def close(self) -> None: ...

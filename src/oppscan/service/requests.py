@@ -1,0 +1,138 @@
+"""Turning a raw ``POST /discover`` body into a normalised, validated ``ScanRequest``."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from oppscan.domain.models import Holding, Portfolio, ResultFilters, RiskLevel, ScanRequest
+from oppscan.service.errors import InvalidRequest
+
+ASSET_TIERS: dict[str, slice] = {
+    "large_cap": slice(0, 10),
+    "mid_cap": slice(10, 30),
+    "small_cap": slice(30, None),
+}
+TIMEFRAMES = ("minutes", "hours", "days", "weeks")
+
+ListOrCsv = list[str] | str | None
+
+
+class DiscoverInput(BaseModel):
+    """The body of ``POST /discover``; every field optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy_ids: ListOrCsv = None
+    symbols: ListOrCsv = None
+    asset_tiers: ListOrCsv = None
+    force_refresh: bool = False
+    capital_usd: float = Field(default=10_000.0, description="must be > 0")
+    portfolio: Portfolio | None = None
+    filter_by_risk_level: ListOrCsv = None
+    min_profit_potential: float | None = None
+    max_required_capital: float | None = None
+    preferred_timeframes: ListOrCsv = None
+    opportunity_type: ListOrCsv = None
+
+
+def _items(value: ListOrCsv) -> list[str]:
+    if value is None:
+        return []
+    parts = value.split(",") if isinstance(value, str) else value
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def _check(field: str, given: Sequence[str], allowed: Collection[str]) -> tuple[str, ...]:
+    unknown = [g for g in given if g not in allowed]
+    if unknown:
+        raise InvalidRequest(field, f"unknown value(s) {unknown}", sorted(allowed))
+    return tuple(sorted(set(given)))
+
+
+def normalise_symbol(raw: str) -> str:
+    symbol = raw.strip().upper().replace("-", "/")
+    return symbol if "/" in symbol else f"{symbol}/USDT"
+
+
+def normalise(
+    body: DiscoverInput,
+    *,
+    catalog: Sequence[str],
+    allowed_strategies: Collection[str] | None,
+    universe: Sequence[str],
+) -> ScanRequest:
+    """Validate against the catalog, the token's strategies and the market's universe."""
+    strategy_ids = _items(body.strategy_ids)
+    permitted = [s for s in catalog if allowed_strategies is None or s in allowed_strategies]
+    if strategy_ids:
+        _check("strategy_ids", strategy_ids, catalog)
+        forbidden = [s for s in strategy_ids if s not in permitted]
+        if forbidden:
+            raise InvalidRequest(
+                "strategy_ids", f"not allowed by your token: {forbidden}", permitted
+            )
+        chosen = tuple(sorted(set(strategy_ids)))
+    else:
+        chosen = tuple(sorted(permitted))
+    if not chosen:
+        raise InvalidRequest("strategy_ids", "your token allows no strategy", catalog)
+
+    symbols = _check("symbols", [normalise_symbol(s) for s in _items(body.symbols)], universe)
+    tiers = _check("asset_tiers", _items(body.asset_tiers), ASSET_TIERS)
+    if tiers:
+        in_tiers = {s for t in tiers for s in universe[ASSET_TIERS[t]]}
+        symbols = tuple(sorted((set(symbols) or set(universe)) & in_tiers))
+        if not symbols:
+            raise InvalidRequest("asset_tiers", "no symbol left in these tiers", list(ASSET_TIERS))
+
+    if not body.capital_usd > 0:
+        raise InvalidRequest("capital_usd", "must be a positive number of USD", ["> 0"])
+    for name in ("min_profit_potential", "max_required_capital"):
+        value = getattr(body, name)
+        if value is not None and value < 0:
+            raise InvalidRequest(name, "must not be negative", [">= 0"])
+    portfolio = body.portfolio
+    if portfolio is not None:
+        held = [normalise_symbol(h.symbol) for h in portfolio.holdings]
+        _check("portfolio.holdings.symbol", held, universe)
+        portfolio = Portfolio(
+            holdings=tuple(
+                Holding(symbol=s, quantity=h.quantity)
+                for s, h in sorted(zip(held, portfolio.holdings, strict=True), key=lambda p: p[0])
+            ),
+            cash_usd=portfolio.cash_usd,
+        )
+
+    filters = ResultFilters(
+        risk_levels=tuple(
+            RiskLevel(r)
+            for r in _check("filter_by_risk_level", _items(body.filter_by_risk_level), RiskLevel)
+        ),
+        min_profit_potential=body.min_profit_potential,
+        max_required_capital=body.max_required_capital,
+        preferred_timeframes=_check(
+            "preferred_timeframes", _items(body.preferred_timeframes), TIMEFRAMES
+        ),
+        opportunity_types=tuple(sorted(set(_items(body.opportunity_type)))),
+    )
+    return ScanRequest(
+        strategy_ids=chosen,
+        symbols=symbols,
+        asset_tiers=tiers,
+        capital_usd=float(body.capital_usd),
+        portfolio=portfolio,
+        filters=filters,
+        force_refresh=body.force_refresh,
+    )
+
+
+def fingerprint(request: ScanRequest) -> str:
+    """Same meaning, same fingerprint; ``force_refresh`` is how, not what, so it is left out."""
+    canonical = orjson.dumps(
+        request.model_dump(mode="json", exclude={"force_refresh"}), option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(canonical).hexdigest()[:24]

@@ -1,0 +1,294 @@
+"""The use cases: start, status, results, cancel and list scans.
+
+Every answer comes from the store alone; nothing about a scan is kept in this process.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from oppscan.domain.models import (
+    Opportunity,
+    RiskLevel,
+    ScanRecord,
+    ScanStatus,
+    ScanView,
+)
+from oppscan.engine.port import JobQueue
+from oppscan.logs import get_logger
+from oppscan.market.port import MarketData
+from oppscan.service.errors import InvalidRequest, RateLimited, ScanNotFound
+from oppscan.service.principal import Principal
+from oppscan.service.requests import DiscoverInput, fingerprint, normalise, normalise_symbol
+from oppscan.settings import Settings
+from oppscan.store.port import ScanStore
+from oppscan.strategies.base import Strategy, StrategyInfo
+
+log = get_logger("oppscan.scans")
+
+RATE_WINDOW_SECONDS = 60
+SortKey = Literal["score", "profit", "confidence"]
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    record: ScanRecord
+    reused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsQuery:
+    strategy: str | None = None
+    symbol: str | None = None
+    risk_level: RiskLevel | None = None
+    min_confidence: float | None = None
+    min_profit_usd: float | None = None
+    sort: SortKey = "score"
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyPerformance:
+    count: int
+    total_potential: float
+    avg_confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsPage:
+    view: ScanView
+    opportunities: list[Opportunity]
+    total: int  # after the query's filters, before paging
+    performance: dict[str, StrategyPerformance] = field(default_factory=dict)
+
+
+class ScanService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ScanStore,
+        queue: JobQueue,
+        market: MarketData,
+        strategies: dict[str, Strategy],
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._queue = queue
+        self._market = market
+        self._strategies = strategies
+
+    # -- catalog --------------------------------------------------------------------------
+
+    def catalog(self) -> list[StrategyInfo]:
+        return [s.info for s in self._strategies.values()]
+
+    def universe(self) -> tuple[str, ...]:
+        return self._market.universe()
+
+    # -- start ----------------------------------------------------------------------------
+
+    async def start(self, who: Principal, body: DiscoverInput) -> Started:
+        request = normalise(
+            body,
+            catalog=list(self._strategies),
+            allowed_strategies=who.allowed_strategies,
+            universe=self._market.universe(),
+        )
+        fp = fingerprint(request)
+        reusable = await self._reusable(who.user_id, fp, request.force_refresh)
+        if reusable is not None:
+            return Started(reusable, reused=True)
+        await self._check_rate(who)
+
+        now = await self._store.now()
+        record = ScanRecord(
+            scan_id=f"scan_{secrets.token_hex(16)}",
+            user_id=who.user_id,
+            status=ScanStatus.QUEUED,
+            request=request,
+            fingerprint=fp,
+            created_at=now,
+            updated_at=now,
+            deadline_at=now + self._settings.scan_deadline_seconds,
+        )
+        ttl = self._ttl
+        # The record exists before anyone can learn its id: claiming the fingerprint comes after.
+        await self._store.create_scan(record, ttl)
+        owner = await self._store.claim_fingerprint(who.user_id, fp, record.scan_id, self._fp_ttl)
+        if owner is not None:
+            winner = await self._reuse_or_take_over(who.user_id, fp, owner, record, request)
+            if winner is not None:
+                await self._store.delete_scan(record.scan_id, who.user_id)
+                log.info(
+                    "scan.start", scan_id=winner.scan_id, user_id=who.user_id,
+                    outcome="reused", reason="identical request started concurrently",
+                )
+                return Started(winner, reused=True)
+        try:
+            await self._queue.enqueue_strategies(
+                record.scan_id, request.strategy_ids, record.deadline_at
+            )
+        except Exception as exc:
+            # A scan whose jobs never reached the queue must not look like it is running.
+            await self._store.cancel_scan(record.scan_id, ttl)
+            log.error(
+                "scan.start", scan_id=record.scan_id, user_id=who.user_id,
+                outcome="enqueue_failed", reason=repr(exc),
+            )
+            raise
+        log.info(
+            "scan.start", scan_id=record.scan_id, user_id=who.user_id, outcome="started",
+            strategies=list(request.strategy_ids), fingerprint=fp,
+        )
+        return Started(record, reused=False)
+
+    async def _reusable(self, user_id: str, fp: str, force_refresh: bool) -> ScanRecord | None:
+        owner = await self._store.fingerprint_owner(user_id, fp)
+        if owner is None:
+            return None
+        view = await self._store.get_view(owner, top_n=0)
+        if view is None or not self._may_reuse(view.record, force_refresh, await self._store.now()):
+            return None
+        log.info(
+            "scan.start", scan_id=owner, user_id=user_id, outcome="reused",
+            reason=f"same request, scan is {view.record.status}",
+        )
+        return view.record
+
+    def _may_reuse(self, record: ScanRecord, force_refresh: bool, now: float) -> bool:
+        if not record.status.terminal:
+            return True
+        fresh = (
+            record.status is ScanStatus.COMPLETE
+            and record.finished_at is not None
+            and now - record.finished_at < self._settings.fresh_seconds
+        )
+        return fresh and not force_refresh
+
+    async def _reuse_or_take_over(
+        self, user_id: str, fp: str, owner: str, mine: ScanRecord, request: object
+    ) -> ScanRecord | None:
+        """The fingerprint is taken: reuse its scan, or hand the fingerprint to ``mine``."""
+        view = await self._store.get_view(owner, top_n=0)
+        now = await self._store.now()
+        if view is not None and self._may_reuse(view.record, mine.request.force_refresh, now):
+            return view.record
+        if await self._store.replace_fingerprint(user_id, fp, owner, mine.scan_id, self._fp_ttl):
+            return None
+        # Someone else took it over between our two reads: theirs is the newest, reuse it.
+        latest = await self._store.fingerprint_owner(user_id, fp)
+        latest_view = await self._store.get_view(latest, top_n=0) if latest else None
+        if latest_view is None:
+            return None
+        return latest_view.record
+
+    async def _check_rate(self, who: Principal) -> None:
+        limits = self._settings.scans_per_minute
+        limit = limits.get(who.tier, limits.get("basic", 10))
+        started = await self._store.count_recent_starts(who.user_id, RATE_WINDOW_SECONDS)
+        if started > limit:
+            now = await self._store.now()
+            retry_after = max(1, RATE_WINDOW_SECONDS - int(now) % RATE_WINDOW_SECONDS)
+            log.info(
+                "scan.start", user_id=who.user_id, outcome="rate_limited",
+                reason=f"{started} starts in the window, limit {limit}",
+            )
+            raise RateLimited(retry_after, limit)
+
+    @property
+    def _ttl(self) -> int:
+        return self._settings.result_ttl_seconds
+
+    @property
+    def _fp_ttl(self) -> int:
+        return int(self._settings.scan_deadline_seconds + self._settings.fresh_seconds) + 1
+
+    # -- read -----------------------------------------------------------------------------
+
+    async def status(self, who: Principal, scan_id: str) -> ScanView:
+        return await self._owned_view(who, scan_id, top_n=10, op="status")
+
+    async def _owned_view(self, who: Principal, scan_id: str, top_n: int, op: str) -> ScanView:
+        view = await self._store.get_view(scan_id, top_n=top_n)
+        if view is None or view.record.user_id != who.user_id:
+            # Another user's scan answers exactly like an unknown one.
+            reason = "no such scan" if view is None else "owned by another user"
+            log.info(f"scan.{op}", scan_id=scan_id, user_id=who.user_id, outcome="not_found",
+                     reason=reason)
+            raise ScanNotFound(scan_id)
+        log.debug(f"scan.{op}", scan_id=scan_id, user_id=who.user_id, outcome="found",
+                  status=view.record.status.value, version=view.record.version)
+        return view
+
+    async def results(self, who: Principal, scan_id: str, query: ResultsQuery) -> ResultsPage:
+        view = await self._owned_view(who, scan_id, top_n=-1, op="results")
+        everything = view.top
+        performance = _performance(everything)
+        chosen = [o for o in everything if _matches(o, query)]
+        chosen.sort(key=_SORTS[query.sort], reverse=True)
+        page = chosen[query.offset : query.offset + query.limit]
+        return ResultsPage(view=view, opportunities=page, total=len(chosen),
+                           performance=performance)
+
+    async def cancel(self, who: Principal, scan_id: str) -> ScanView:
+        await self._owned_view(who, scan_id, top_n=0, op="cancel")
+        applied = await self._store.cancel_scan(scan_id, self._ttl)
+        view = await self._owned_view(who, scan_id, top_n=10, op="cancel")
+        if applied is not None and applied.changed:
+            await self._queue.abort(scan_id, view.record.request.strategy_ids)
+        log.info("scan.cancel", scan_id=scan_id, user_id=who.user_id,
+                 outcome=view.record.status.value,
+                 reason=applied.reason if applied else "gone")
+        return view
+
+    async def list_scans(
+        self, who: Principal, limit: int, cursor: str | None
+    ) -> tuple[list[ScanRecord], str | None]:
+        before: float | None = None
+        if cursor:
+            try:
+                before = float(cursor)
+            except ValueError as exc:
+                raise InvalidRequest("cursor", "not a cursor this API returned", None) from exc
+        records = await self._store.list_user_scans(who.user_id, limit + 1, before)
+        more = len(records) > limit
+        records = records[:limit]
+        next_cursor = repr(records[-1].created_at) if more and records else None
+        return records, next_cursor
+
+
+_SORTS = {
+    "score": lambda o: o.rank_score,
+    "profit": lambda o: o.profit_potential_usd,
+    "confidence": lambda o: o.confidence_score,
+}
+
+
+def _matches(o: Opportunity, q: ResultsQuery) -> bool:
+    if q.strategy and o.strategy_id != q.strategy:
+        return False
+    if q.symbol and o.symbol != normalise_symbol(q.symbol):
+        return False
+    if q.risk_level and o.risk_level is not q.risk_level:
+        return False
+    if q.min_confidence is not None and o.confidence_score < q.min_confidence:
+        return False
+    return q.min_profit_usd is None or o.profit_potential_usd >= q.min_profit_usd
+
+
+def _performance(opps: Sequence[Opportunity]) -> dict[str, StrategyPerformance]:
+    grouped: dict[str, list[Opportunity]] = {}
+    for o in opps:
+        grouped.setdefault(o.strategy_id, []).append(o)
+    return {
+        sid: StrategyPerformance(
+            count=len(group),
+            total_potential=round(sum(o.profit_potential_usd for o in group), 2),
+            avg_confidence=round(sum(o.confidence_score for o in group) / len(group), 4),
+        )
+        for sid, group in grouped.items()
+    }

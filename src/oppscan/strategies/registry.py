@@ -1,0 +1,18 @@
+"""The strategy catalog: every strategy a scan can run, in catalog order."""
+
+from __future__ import annotations
+
+from oppscan.strategies.base import Strategy
+
+# Each strategy module exposes STRATEGY; add a new one here (see README, "Adding a strategy").
+_STRATEGY_MODULES: tuple[str, ...] = ()
+
+
+def load_strategies() -> dict[str, Strategy]:
+    import importlib
+
+    found: dict[str, Strategy] = {}
+    for name in _STRATEGY_MODULES:
+        strategy: Strategy = importlib.import_module(f"oppscan.strategies.{name}").STRATEGY
+        found[strategy.info.id] = strategy
+    return found
