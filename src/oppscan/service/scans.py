@@ -115,9 +115,8 @@ class ScanService:
             updated_at=now,
             deadline_at=now + self._settings.scan_deadline_seconds,
         )
-        ttl = self._ttl
         # The record exists before anyone can learn its id: claiming the fingerprint comes after.
-        await self._store.create_scan(record, ttl)
+        await self._store.create_scan(record)
         owner = await self._store.claim_fingerprint(who.user_id, fp, record.scan_id, self._fp_ttl)
         if owner is not None:
             winner = await self._reuse_or_take_over(who.user_id, fp, owner, record, request)
@@ -134,7 +133,7 @@ class ScanService:
             )
         except Exception as exc:
             # A scan whose jobs never reached the queue must not look like it is running.
-            await self._store.cancel_scan(record.scan_id, ttl)
+            await self._store.cancel_scan(record.scan_id)
             log.error(
                 "scan.start", scan_id=record.scan_id, user_id=who.user_id,
                 outcome="enqueue_failed", reason=repr(exc),
@@ -200,10 +199,6 @@ class ScanService:
             raise RateLimited(retry_after, limit)
 
     @property
-    def _ttl(self) -> int:
-        return self._settings.result_ttl_seconds
-
-    @property
     def _fp_ttl(self) -> int:
         return int(self._settings.scan_deadline_seconds + self._settings.fresh_seconds) + 1
 
@@ -236,7 +231,7 @@ class ScanService:
 
     async def cancel(self, who: Principal, scan_id: str) -> ScanView:
         await self._owned_view(who, scan_id, top_n=0, op="cancel")
-        applied = await self._store.cancel_scan(scan_id, self._ttl)
+        applied = await self._store.cancel_scan(scan_id)
         view = await self._owned_view(who, scan_id, top_n=10, op="cancel")
         if applied is not None and applied.changed:
             await self._queue.abort(scan_id, view.record.request.strategy_ids)

@@ -4,6 +4,9 @@ A scan's record, per-strategy states and results live under keys derived from it
 written and expired together. Every change is atomic and idempotent: completing a strategy that
 is already terminal changes nothing, so a redelivered job never counts twice. Any reader of a scan
 past its deadline finishes it (unfinished strategies become ``timed_out``, the scan ``partial``).
+
+An adapter is built with the result lifetime (``OPPSCAN_RESULT_TTL_SECONDS``): while a scan runs its
+keys live until its deadline plus that lifetime; once it finishes, for that lifetime from then.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class ScanStore(Protocol):
         """The store's clock (epoch seconds): one clock for every machine."""
         ...
 
-    async def create_scan(self, record: ScanRecord, ttl_seconds: int) -> None:
+    async def create_scan(self, record: ScanRecord) -> None:
         """Write the record with every strategy ``queued`` and index it for its user."""
         ...
 
@@ -75,14 +78,14 @@ class ScanStore(Protocol):
         ...
 
     async def complete_strategy(
-        self, scan_id: str, strategy_id: str, outcome: StrategyOutcome, ttl_seconds: int
+        self, scan_id: str, strategy_id: str, outcome: StrategyOutcome
     ) -> Applied | None:
         """Record a strategy's outcome once; finish the scan when it was the last."""
         ...
 
-    async def cancel_scan(self, scan_id: str, ttl_seconds: int) -> Applied | None: ...
+    async def cancel_scan(self, scan_id: str) -> Applied | None: ...
 
-    async def finish_overdue(self, ttl_seconds: int, limit: int = 100) -> list[str]:
+    async def finish_overdue(self, limit: int = 100) -> list[str]:
         """Finish every scan past its deadline; the ids finished now."""
         ...
 

@@ -1,0 +1,222 @@
+"""The in-process store of the embedded default: one process holds every scan.
+
+Same semantics as the Redis store (the contract tests prove it); the clock is this process's.
+No method awaits in the middle of a change, so each change is atomic on the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from oppscan.domain.models import (
+    Opportunity,
+    ScanRecord,
+    ScanStatus,
+    ScanView,
+    StrategyOutcome,
+    StrategyState,
+    StrategyStatus,
+)
+from oppscan.store.lifecycle import final_status
+from oppscan.store.port import Applied
+
+
+@dataclass
+class _Scan:
+    record: ScanRecord
+    strategies: dict[str, StrategyState]
+    results: dict[str, Opportunity] = field(default_factory=dict)
+    expires_at: float = float("inf")
+
+
+class InMemoryScanStore:
+    def __init__(self, result_ttl_seconds: int) -> None:
+        self._ttl = result_ttl_seconds
+        self._scans: dict[str, _Scan] = {}
+        self._by_user: dict[str, dict[str, float]] = {}
+        self._fingerprints: dict[tuple[str, str], tuple[str, float]] = {}
+        self._starts: dict[str, list[float]] = {}
+
+    async def ping(self) -> None:
+        return None
+
+    async def now(self) -> float:
+        return time.time()
+
+    async def close(self) -> None:
+        return None
+
+    def _live(self, scan_id: str) -> _Scan | None:
+        scan = self._scans.get(scan_id)
+        if scan is not None and scan.expires_at <= time.time():
+            del self._scans[scan_id]
+            self._by_user.get(scan.record.user_id, {}).pop(scan_id, None)
+            return None
+        return scan
+
+    async def create_scan(self, record: ScanRecord) -> None:
+        self._scans[record.scan_id] = _Scan(
+            record=record.model_copy(),
+            strategies={sid: StrategyState() for sid in record.request.strategy_ids},
+            expires_at=record.deadline_at + self._ttl,
+        )
+        self._by_user.setdefault(record.user_id, {})[record.scan_id] = record.created_at
+
+    async def delete_scan(self, scan_id: str, user_id: str) -> None:
+        self._scans.pop(scan_id, None)
+        self._by_user.get(user_id, {}).pop(scan_id, None)
+
+    async def claim_fingerprint(
+        self, user_id: str, fingerprint: str, scan_id: str, ttl_seconds: int
+    ) -> str | None:
+        owner = await self.fingerprint_owner(user_id, fingerprint)
+        if owner is not None:
+            return owner
+        self._fingerprints[(user_id, fingerprint)] = (scan_id, time.time() + ttl_seconds)
+        return None
+
+    async def fingerprint_owner(self, user_id: str, fingerprint: str) -> str | None:
+        entry = self._fingerprints.get((user_id, fingerprint))
+        if entry is None or entry[1] <= time.time():
+            self._fingerprints.pop((user_id, fingerprint), None)
+            return None
+        return entry[0]
+
+    async def replace_fingerprint(
+        self, user_id: str, fingerprint: str, old_scan_id: str, new_scan_id: str, ttl_seconds: int
+    ) -> bool:
+        if await self.fingerprint_owner(user_id, fingerprint) != old_scan_id:
+            return False
+        self._fingerprints[(user_id, fingerprint)] = (new_scan_id, time.time() + ttl_seconds)
+        return True
+
+    async def get_view(self, scan_id: str, top_n: int = 10) -> ScanView | None:
+        scan = self._live(scan_id)
+        if scan is None:
+            return None
+        self._finish_if_overdue(scan, time.time())
+        ranked = sorted(scan.results.values(), key=lambda o: o.rank_score, reverse=True)
+        top = ranked if top_n < 0 else ranked[:top_n]
+        return ScanView(
+            record=scan.record.model_copy(),
+            strategies={k: v.model_copy() for k, v in scan.strategies.items()},
+            top=top,
+        )
+
+    async def start_strategy(self, scan_id: str, strategy_id: str) -> int | None:
+        scan = self._live(scan_id)
+        if scan is None:
+            return None
+        now = time.time()
+        self._finish_if_overdue(scan, now)
+        state = scan.strategies.get(strategy_id)
+        if scan.record.status.terminal or state is None or state.status.terminal:
+            return None
+        state.status = StrategyStatus.RUNNING
+        state.attempts += 1
+        if scan.record.status is ScanStatus.QUEUED:
+            scan.record.status = ScanStatus.SCANNING
+        self._touch(scan, now)
+        return state.attempts
+
+    async def complete_strategy(
+        self, scan_id: str, strategy_id: str, outcome: StrategyOutcome
+    ) -> Applied | None:
+        scan = self._live(scan_id)
+        if scan is None:
+            return None
+        now = time.time()
+        self._finish_if_overdue(scan, now)
+        record = scan.record
+        state = scan.strategies.get(strategy_id)
+        if record.status.terminal:
+            return Applied(record.status, False, "scan already terminal")
+        if state is None or state.status.terminal:
+            return Applied(record.status, False, "strategy already terminal")
+        state.status = outcome.status
+        state.opportunities = len(outcome.opportunities)
+        state.duration_ms = outcome.duration_ms
+        state.error = outcome.error
+        for opp in outcome.opportunities:
+            scan.results[opp.opportunity_id] = opp
+        record.strategies_completed += 1
+        record.opportunities_found = len(scan.results)
+        if record.status is ScanStatus.QUEUED:
+            record.status = ScanStatus.SCANNING
+        if record.strategies_completed >= record.total_strategies:
+            self._finish(scan, final_status(s.status for s in scan.strategies.values()), now)
+        self._touch(scan, now)
+        return Applied(record.status, True, "applied")
+
+    async def cancel_scan(self, scan_id: str) -> Applied | None:
+        scan = self._live(scan_id)
+        if scan is None:
+            return None
+        now = time.time()
+        self._finish_if_overdue(scan, now)
+        if scan.record.status.terminal:
+            return Applied(scan.record.status, False, "scan already terminal")
+        self._close_open(scan, StrategyStatus.CANCELLED, ScanStatus.CANCELLED, now)
+        return Applied(ScanStatus.CANCELLED, True, "cancelled")
+
+    async def finish_overdue(self, limit: int = 100) -> list[str]:
+        now = time.time()
+        done = []
+        for scan_id in list(self._scans):
+            scan = self._live(scan_id)
+            if scan is not None and self._finish_if_overdue(scan, now):
+                done.append(scan_id)
+                if len(done) >= limit:
+                    break
+        return done
+
+    async def list_user_scans(
+        self, user_id: str, limit: int, before: float | None
+    ) -> list[ScanRecord]:
+        ids = sorted(self._by_user.get(user_id, {}).items(), key=lambda kv: kv[1], reverse=True)
+        out: list[ScanRecord] = []
+        for scan_id, created in ids:
+            if before is not None and created >= before:
+                continue
+            view = await self.get_view(scan_id, top_n=0)
+            if view is not None:
+                out.append(view.record)
+            if len(out) >= limit:
+                break
+        return out
+
+    async def count_recent_starts(self, user_id: str, window_seconds: int) -> int:
+        now = time.time()
+        window_start = now - now % window_seconds
+        starts = [t for t in self._starts.get(user_id, []) if t >= window_start]
+        starts.append(now)
+        self._starts[user_id] = starts
+        return len(starts)
+
+    # -- the shared transitions ---------------------------------------------------------------
+
+    def _finish_if_overdue(self, scan: _Scan, now: float) -> bool:
+        if scan.record.status.terminal or now < scan.record.deadline_at:
+            return False
+        self._close_open(scan, StrategyStatus.TIMED_OUT, ScanStatus.PARTIAL, now)
+        scan.record.error = "deadline passed before every strategy finished"
+        return True
+
+    def _close_open(self, scan: _Scan, to: StrategyStatus, status: ScanStatus, now: float) -> None:
+        for state in scan.strategies.values():
+            if not state.status.terminal:
+                state.status = to
+        scan.record.strategies_completed = len(scan.strategies)
+        self._finish(scan, status, now)
+        self._touch(scan, now)
+
+    def _finish(self, scan: _Scan, status: ScanStatus, now: float) -> None:
+        scan.record.status = status
+        scan.record.finished_at = now
+        scan.expires_at = now + self._ttl
+
+    @staticmethod
+    def _touch(scan: _Scan, now: float) -> None:
+        scan.record.updated_at = now
+        scan.record.version += 1

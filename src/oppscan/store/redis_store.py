@@ -1,0 +1,294 @@
+"""The Redis store: the shared truth for any number of API and worker processes.
+
+Keys (``P`` is the key prefix):
+- ``P:scan:{scan_id}:rec`` (hash), ``:strat`` (hash), ``:res`` (sorted set of opportunity JSON by
+  rank score): one scan, one cluster slot, written by one script, expiring together.
+- ``P:user:{user_id}:scans`` (sorted set of scan ids by creation time): the user's list.
+- ``P:user:{user_id}:fp:<fingerprint>`` (string, SET NX): reuse of identical requests.
+- ``P:user:{user_id}:starts:<window>`` (counter): the rate limit.
+- ``P:active`` (sorted set of running scan ids by deadline): how workers find overdue scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from oppscan.domain.models import (
+    Opportunity,
+    ScanRecord,
+    ScanRequest,
+    ScanStatus,
+    ScanView,
+    StrategyOutcome,
+    StrategyState,
+    StrategyStatus,
+)
+from oppscan.store import redis_scripts
+from oppscan.store.port import Applied, StoreUnavailable
+
+_STATIC = ("scan_id", "user_id", "fingerprint")
+
+
+@asynccontextmanager
+async def _reachable() -> AsyncIterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StoreUnavailable(f"redis unreachable: {exc}") from exc
+
+
+def connect(url: str) -> aioredis.Redis:
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=15,
+    )
+
+
+class RedisScanStore:
+    def __init__(self, redis: aioredis.Redis, *, prefix: str, result_ttl_seconds: int) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl = result_ttl_seconds
+        self._view = redis.register_script(redis_scripts.VIEW)
+        self._start = redis.register_script(redis_scripts.START)
+        self._complete = redis.register_script(redis_scripts.COMPLETE)
+        self._cancel = redis.register_script(redis_scripts.CANCEL)
+        self._replace_fp = redis.register_script(redis_scripts.REPLACE_FINGERPRINT)
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def scan_keys(self, scan_id: str) -> list[str]:
+        base = f"{self._prefix}:scan:{{{scan_id}}}"
+        return [f"{base}:rec", f"{base}:strat", f"{base}:res"]
+
+    def _user_key(self, user_id: str, *rest: str) -> str:
+        return ":".join((f"{self._prefix}:user:{{{user_id}}}", *rest))
+
+    @property
+    def _active_key(self) -> str:
+        return f"{self._prefix}:active"
+
+    # -- basics -----------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        async with _reachable():
+            await self._redis.ping()
+
+    async def now(self) -> float:
+        async with _reachable():
+            seconds, micros = await self._redis.time()
+        return float(seconds) + float(micros) / 1e6
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    # -- create -----------------------------------------------------------------------------
+
+    async def create_scan(self, record: ScanRecord) -> None:
+        rec, strat, _ = self.scan_keys(record.scan_id)
+        ids = record.request.strategy_ids
+        fields: dict[str, Any] = {
+            "static": orjson.dumps(record.model_dump(mode="json", include=set(_STATIC))),
+            "request": record.request.model_dump_json(),
+            "status": record.status.value,
+            "strategies": ",".join(ids),
+            "total": len(ids),
+            "strategies_completed": 0,
+            "opportunities_found": 0,
+            "created_at": f"{record.created_at:.6f}",
+            "updated_at": f"{record.updated_at:.6f}",
+            "deadline_at": f"{record.deadline_at:.6f}",
+            "version": 0,
+        }
+        expire_at = int(record.deadline_at + self._ttl) + 1
+        async with _reachable():
+            async with self._redis.pipeline(transaction=True) as tx:
+                tx.hset(rec, mapping=fields)
+                tx.hset(strat, mapping={f"{sid}.s": StrategyStatus.QUEUED.value for sid in ids})
+                tx.expireat(rec, expire_at)
+                tx.expireat(strat, expire_at)
+                await tx.execute()
+            # Indexes live in other slots; they follow the record, never precede it.
+            scans = self._user_key(record.user_id, "scans")
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(scans, {record.scan_id: record.created_at})
+                pipe.zremrangebyscore(scans, "-inf", record.created_at - self._ttl - 86_400)
+                pipe.expireat(scans, expire_at)
+                pipe.zadd(self._active_key, {record.scan_id: record.deadline_at})
+                await pipe.execute()
+
+    async def delete_scan(self, scan_id: str, user_id: str) -> None:
+        async with _reachable():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.delete(*self.scan_keys(scan_id))
+                pipe.zrem(self._user_key(user_id, "scans"), scan_id)
+                pipe.zrem(self._active_key, scan_id)
+                await pipe.execute()
+
+    # -- fingerprints -----------------------------------------------------------------------
+
+    async def claim_fingerprint(
+        self, user_id: str, fingerprint: str, scan_id: str, ttl_seconds: int
+    ) -> str | None:
+        async with _reachable():
+            previous: str | None = await self._redis.set(
+                self._user_key(user_id, "fp", fingerprint), scan_id, nx=True, get=True,
+                ex=ttl_seconds,
+            )
+        return previous
+
+    async def fingerprint_owner(self, user_id: str, fingerprint: str) -> str | None:
+        async with _reachable():
+            owner: str | None = await self._redis.get(self._user_key(user_id, "fp", fingerprint))
+        return owner
+
+    async def replace_fingerprint(
+        self, user_id: str, fingerprint: str, old_scan_id: str, new_scan_id: str, ttl_seconds: int
+    ) -> bool:
+        key = self._user_key(user_id, "fp", fingerprint)
+        async with _reachable():
+            done = await self._replace_fp(keys=[key], args=[old_scan_id, new_scan_id, ttl_seconds])
+        return bool(done)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def get_view(self, scan_id: str, top_n: int = 10) -> ScanView | None:
+        async with _reachable():
+            raw = await self._view(keys=self.scan_keys(scan_id), args=[self._ttl, top_n])
+        if not raw:
+            return None
+        rec_flat, strat_flat, top = raw
+        record = _record(_pairs(rec_flat))
+        states = _strategies(_pairs(strat_flat))
+        return ScanView(
+            record=record,
+            strategies={sid: states[sid] for sid in record.request.strategy_ids if sid in states},
+            top=[Opportunity.model_validate_json(member) for member in top],
+        )
+
+    async def list_user_scans(
+        self, user_id: str, limit: int, before: float | None
+    ) -> list[ScanRecord]:
+        upper = f"({before}" if before is not None else "+inf"
+        scans_key = self._user_key(user_id, "scans")
+        async with _reachable():
+            ids = await self._redis.zrevrangebyscore(scans_key, upper, "-inf", start=0, num=limit)
+            if not ids:
+                return []
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for scan_id in ids:
+                    pipe.hgetall(self.scan_keys(scan_id)[0])
+                rows = await pipe.execute()
+        return [_record(row) for row in rows if row]
+
+    # -- changes ----------------------------------------------------------------------------
+
+    async def start_strategy(self, scan_id: str, strategy_id: str) -> int | None:
+        async with _reachable():
+            attempt = await self._start(keys=self.scan_keys(scan_id), args=[self._ttl, strategy_id])
+        return int(attempt) if attempt else None
+
+    async def complete_strategy(
+        self, scan_id: str, strategy_id: str, outcome: StrategyOutcome
+    ) -> Applied | None:
+        args: list[Any] = [
+            self._ttl,
+            strategy_id,
+            outcome.status.value,
+            len(outcome.opportunities),
+            outcome.duration_ms,
+            outcome.error or "",
+        ]
+        for opp in outcome.opportunities:
+            args += [opp.rank_score, opp.model_dump_json()]
+        async with _reachable():
+            raw = await self._complete(keys=self.scan_keys(scan_id), args=args)
+        return await self._applied(scan_id, raw)
+
+    async def cancel_scan(self, scan_id: str) -> Applied | None:
+        async with _reachable():
+            raw = await self._cancel(keys=self.scan_keys(scan_id), args=[self._ttl])
+        return await self._applied(scan_id, raw)
+
+    async def _applied(self, scan_id: str, raw: Any) -> Applied | None:
+        if not raw:
+            return None
+        applied = Applied(ScanStatus(raw[0]), bool(int(raw[1])), raw[2])
+        if applied.status.terminal:
+            async with _reachable():
+                await self._redis.zrem(self._active_key, scan_id)
+        return applied
+
+    async def finish_overdue(self, limit: int = 100) -> list[str]:
+        now = await self.now()
+        async with _reachable():
+            due = await self._redis.zrangebyscore(self._active_key, "-inf", now, start=0, num=limit)
+        finished = []
+        for scan_id in due:
+            view = await self.get_view(scan_id, top_n=0)
+            if view is None or view.record.status.terminal:
+                async with _reachable():
+                    await self._redis.zrem(self._active_key, scan_id)
+                if view is not None and view.record.finished_at is not None:
+                    finished.append(scan_id)
+        return finished
+
+    async def count_recent_starts(self, user_id: str, window_seconds: int) -> int:
+        now = await self.now()
+        key = self._user_key(user_id, "starts", str(int(now // window_seconds)))
+        async with _reachable():
+            async with self._redis.pipeline(transaction=True) as tx:
+                tx.incr(key)
+                tx.expire(key, window_seconds * 2)
+                count, _ = await tx.execute()
+        return int(count)
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    it = iter(flat)
+    return dict(zip(it, it, strict=True))
+
+
+def _record(h: dict[str, str]) -> ScanRecord:
+    static = orjson.loads(h["static"])
+    finished = h.get("finished_at")
+    return ScanRecord(
+        scan_id=static["scan_id"],
+        user_id=static["user_id"],
+        fingerprint=static["fingerprint"],
+        request=ScanRequest.model_validate_json(h["request"]),
+        status=ScanStatus(h["status"]),
+        created_at=float(h["created_at"]),
+        updated_at=float(h["updated_at"]),
+        deadline_at=float(h["deadline_at"]),
+        finished_at=float(finished) if finished else None,
+        opportunities_found=int(h["opportunities_found"]),
+        strategies_completed=int(h["strategies_completed"]),
+        error=h.get("error") or None,
+        version=int(h["version"]),
+    )
+
+
+def _strategies(h: dict[str, str]) -> dict[str, StrategyState]:
+    states: dict[str, StrategyState] = {}
+    for key, value in h.items():
+        sid, _, field = key.rpartition(".")
+        if field == "s":
+            states[sid] = StrategyState(
+                status=StrategyStatus(value),
+                opportunities=int(h.get(f"{sid}.n", 0)),
+                duration_ms=int(h[f"{sid}.ms"]) if f"{sid}.ms" in h else None,
+                error=h.get(f"{sid}.e") or None,
+                attempts=int(h.get(f"{sid}.a", 0)),
+            )
+    return states

@@ -1,0 +1,256 @@
+"""The store contract: every adapter (in-process and Redis) must pass every test here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from oppscan.domain.models import (
+    Opportunity,
+    RiskLevel,
+    ScanRecord,
+    ScanRequest,
+    ScanStatus,
+    StrategyOutcome,
+    StrategyStatus,
+)
+from oppscan.store.memory_store import InMemoryScanStore
+from oppscan.store.port import ScanStore
+from oppscan.store.redis_store import RedisScanStore
+
+TTL = 600
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(
+    request: pytest.FixtureRequest, key_prefix: str, redis_client: aioredis.Redis
+) -> AsyncIterator[ScanStore]:
+    if request.param == "memory":
+        yield InMemoryScanStore(result_ttl_seconds=TTL)
+    else:
+        yield RedisScanStore(redis_client, prefix=key_prefix, result_ttl_seconds=TTL)
+
+
+async def make_scan(
+    store: ScanStore,
+    scan_id: str = "scan_a",
+    user_id: str = "alice",
+    strategies: tuple[str, ...] = ("s1", "s2"),
+    deadline: float = 60.0,
+) -> ScanRecord:
+    now = await store.now()
+    record = ScanRecord(
+        scan_id=scan_id,
+        user_id=user_id,
+        status=ScanStatus.QUEUED,
+        request=ScanRequest(strategy_ids=strategies),
+        fingerprint="fp",
+        created_at=now,
+        updated_at=now,
+        deadline_at=now + deadline,
+    )
+    await store.create_scan(record)
+    return record
+
+
+def opp(oid: str, strategy: str, edge: float) -> Opportunity:
+    return Opportunity(
+        opportunity_id=oid,
+        strategy_id=strategy,
+        strategy_name=strategy,
+        opportunity_type="spot",
+        symbol="BTC/USDT",
+        exchange="binance",
+        side="buy",
+        entry_price=100.0,
+        exit_price=101.0,
+        profit_potential_usd=10.0,
+        required_capital_usd=1000.0,
+        confidence_score=0.5,
+        risk_level=RiskLevel.LOW,
+        estimated_timeframe="hours",
+        net_edge_bps=edge,
+        data_as_of="2026-01-01T00:00:00Z",
+        expires_at="2026-01-01T01:00:00Z",
+        discovered_at="2026-01-01T00:00:00Z",
+    )
+
+
+def done(*opps: Opportunity, status: StrategyStatus = StrategyStatus.DONE) -> StrategyOutcome:
+    return StrategyOutcome(status=status, opportunities=list(opps), duration_ms=12)
+
+
+async def test_a_created_scan_is_readable_queued(store: ScanStore) -> None:
+    record = await make_scan(store)
+    view = await store.get_view("scan_a")
+    assert view is not None
+    assert view.record.scan_id == record.scan_id
+    assert view.record.status is ScanStatus.QUEUED
+    assert view.record.request == record.request
+    assert list(view.strategies) == ["s1", "s2"]
+    assert all(s.status is StrategyStatus.QUEUED for s in view.strategies.values())
+    assert await store.get_view("scan_unknown") is None
+
+
+async def test_progress_moves_with_each_strategy_and_ends_complete(store: ScanStore) -> None:
+    await make_scan(store)
+    assert await store.start_strategy("scan_a", "s1") == 1
+    view = await store.get_view("scan_a")
+    assert view is not None and view.record.status is ScanStatus.SCANNING
+    first = await store.complete_strategy("scan_a", "s1", done(opp("o1", "s1", 50)))
+    assert first is not None and first.changed and first.status is ScanStatus.SCANNING
+    view = await store.get_view("scan_a")
+    assert view is not None
+    assert view.record.strategies_completed == 1
+    assert view.record.opportunities_found == 1
+    assert [o.opportunity_id for o in view.top] == ["o1"]
+    last = await store.complete_strategy("scan_a", "s2", done(opp("o2", "s2", 80)))
+    assert last is not None and last.status is ScanStatus.COMPLETE
+    view = await store.get_view("scan_a", top_n=-1)
+    assert view is not None
+    assert view.record.finished_at is not None
+    assert [o.opportunity_id for o in view.top] == ["o2", "o1"]  # ranked by score
+    assert view.strategies["s1"].duration_ms == 12
+
+
+async def test_a_redelivered_completion_counts_once(store: ScanStore) -> None:
+    await make_scan(store)
+    outcome = done(opp("o1", "s1", 50))
+    assert (await store.complete_strategy("scan_a", "s1", outcome)).changed  # type: ignore[union-attr]
+    again = await store.complete_strategy("scan_a", "s1", outcome)
+    assert again is not None and not again.changed
+    view = await store.get_view("scan_a")
+    assert view is not None
+    assert view.record.strategies_completed == 1
+    assert view.record.opportunities_found == 1
+
+
+async def test_concurrent_duplicate_completions_apply_once(store: ScanStore) -> None:
+    await make_scan(store, strategies=("s1",))
+    results = await asyncio.gather(
+        *(store.complete_strategy("scan_a", "s1", done(opp("o1", "s1", 5))) for _ in range(20))
+    )
+    assert sum(1 for r in results if r is not None and r.changed) == 1
+
+
+async def test_failures_make_partial_and_all_failures_make_failed(store: ScanStore) -> None:
+    await make_scan(store, "scan_p")
+    await store.complete_strategy("scan_p", "s1", done())
+    failed = StrategyOutcome(status=StrategyStatus.FAILED, duration_ms=3, error="boom")
+    applied = await store.complete_strategy("scan_p", "s2", failed)
+    assert applied is not None and applied.status is ScanStatus.PARTIAL
+    view = await store.get_view("scan_p")
+    assert view is not None and view.strategies["s2"].error == "boom"
+
+    await make_scan(store, "scan_f")
+    await store.complete_strategy("scan_f", "s1", failed)
+    applied = await store.complete_strategy("scan_f", "s2", failed)
+    assert applied is not None and applied.status is ScanStatus.FAILED
+
+
+async def test_skipped_strategies_still_complete(store: ScanStore) -> None:
+    await make_scan(store)
+    skipped = StrategyOutcome(status=StrategyStatus.SKIPPED, duration_ms=0, error="no holdings")
+    await store.complete_strategy("scan_a", "s1", skipped)
+    applied = await store.complete_strategy("scan_a", "s2", done())
+    assert applied is not None and applied.status is ScanStatus.COMPLETE
+
+
+async def test_any_reader_finishes_an_overdue_scan(store: ScanStore) -> None:
+    await make_scan(store, deadline=0.3)
+    await store.start_strategy("scan_a", "s1")
+    await store.complete_strategy("scan_a", "s2", done(opp("o2", "s2", 10)))
+    await asyncio.sleep(0.4)
+    view = await store.get_view("scan_a")
+    assert view is not None
+    assert view.record.status is ScanStatus.PARTIAL
+    assert view.strategies["s1"].status is StrategyStatus.TIMED_OUT
+    assert view.strategies["s2"].status is StrategyStatus.DONE
+    assert view.record.strategies_completed == 2
+    assert view.record.error
+    # A late result after the deadline changes nothing.
+    late = await store.complete_strategy("scan_a", "s1", done(opp("o1", "s1", 10)))
+    assert late is not None and not late.changed
+    assert await store.start_strategy("scan_a", "s1") is None
+
+
+async def test_finish_overdue_sweeps_scans_nobody_reads(store: ScanStore) -> None:
+    await make_scan(store, "scan_x", deadline=0.2)
+    await make_scan(store, "scan_y", deadline=60)
+    await asyncio.sleep(0.3)
+    assert await store.finish_overdue() == ["scan_x"]
+    assert await store.finish_overdue() == []
+    view = await store.get_view("scan_y")
+    assert view is not None and view.record.status is ScanStatus.QUEUED
+
+
+async def test_cancel_stops_what_is_left(store: ScanStore) -> None:
+    await make_scan(store)
+    await store.complete_strategy("scan_a", "s1", done())
+    applied = await store.cancel_scan("scan_a")
+    assert applied is not None and applied.changed and applied.status is ScanStatus.CANCELLED
+    view = await store.get_view("scan_a")
+    assert view is not None
+    assert view.strategies["s1"].status is StrategyStatus.DONE
+    assert view.strategies["s2"].status is StrategyStatus.CANCELLED
+    assert await store.start_strategy("scan_a", "s2") is None
+    again = await store.cancel_scan("scan_a")
+    assert again is not None and not again.changed
+    assert await store.cancel_scan("scan_unknown") is None
+
+
+async def test_version_grows_with_every_change(store: ScanStore) -> None:
+    await make_scan(store)
+    versions = []
+    for step in (
+        store.start_strategy("scan_a", "s1"),
+        store.complete_strategy("scan_a", "s1", done()),
+        store.complete_strategy("scan_a", "s2", done()),
+    ):
+        await step
+        view = await store.get_view("scan_a")
+        assert view is not None
+        versions.append(view.record.version)
+    assert versions == sorted(set(versions))
+
+
+async def test_fingerprint_is_claimed_once(store: ScanStore) -> None:
+    owners = await asyncio.gather(
+        *(store.claim_fingerprint("alice", "fp1", f"scan_{i}", 60) for i in range(10))
+    )
+    winners = [i for i, owner in enumerate(owners) if owner is None]
+    assert len(winners) == 1
+    assert all(owner == f"scan_{winners[0]}" for owner in owners if owner is not None)
+    assert await store.fingerprint_owner("alice", "fp1") == f"scan_{winners[0]}"
+    assert await store.fingerprint_owner("bob", "fp1") is None
+    assert not await store.replace_fingerprint("alice", "fp1", "scan_wrong", "scan_new", 60)
+    assert await store.replace_fingerprint("alice", "fp1", f"scan_{winners[0]}", "scan_new", 60)
+    assert await store.fingerprint_owner("alice", "fp1") == "scan_new"
+
+
+async def test_user_list_is_newest_first_and_pages(store: ScanStore) -> None:
+    for i in range(5):
+        await make_scan(store, f"scan_{i}")
+        await asyncio.sleep(0.01)
+    await make_scan(store, "scan_bob", user_id="bob")
+    first = await store.list_user_scans("alice", 3, None)
+    assert [r.scan_id for r in first] == ["scan_4", "scan_3", "scan_2"]
+    rest = await store.list_user_scans("alice", 3, first[-1].created_at)
+    assert [r.scan_id for r in rest] == ["scan_1", "scan_0"]
+    assert [r.scan_id for r in await store.list_user_scans("bob", 10, None)] == ["scan_bob"]
+
+
+async def test_a_deleted_scan_is_gone(store: ScanStore) -> None:
+    await make_scan(store)
+    await store.delete_scan("scan_a", "alice")
+    assert await store.get_view("scan_a") is None
+    assert await store.list_user_scans("alice", 10, None) == []
+
+
+async def test_starts_are_counted_per_user_window(store: ScanStore) -> None:
+    counts = [await store.count_recent_starts("alice", 60) for _ in range(3)]
+    assert counts[-1] >= 3 or counts == [1, 2, 3]
+    assert await store.count_recent_starts("bob", 60) == 1
