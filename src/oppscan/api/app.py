@@ -1,0 +1,78 @@
+"""The FastAPI application. ``uvicorn --factory oppscan.api.app:create_app`` builds one per process.
+
+Nothing is built at import time: the container (store, market data, scan service, and in the
+embedded mode the in-process job runner) is built from settings when the app starts, in its
+lifespan, and closed when it stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from oppscan.api import ops_routes, scan_routes, web
+from oppscan.api.errors import install_error_handlers
+from oppscan.api.metrics import AccessLogMiddleware, ApiMetrics
+from oppscan.logs import configure_logging, get_logger
+from oppscan.settings import Settings
+
+if TYPE_CHECKING:
+    from oppscan.bootstrap import Container
+
+log = get_logger("oppscan.api")
+
+DESCRIPTION = """Opportunity scans over shared market data. Every `/api/v1` route needs
+`Authorization: Bearer <JWT>` (`oppscan token --user ID` prints one). Start a scan with
+`POST /discover`, follow it on `/status/{scan_id}` or its `/events` stream, then read
+`/results/{scan_id}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    """An app for ``settings`` (None: read the ``OPPSCAN_*`` environment).
+
+    Pass a ``container`` to serve one you built and started yourself (you also close it);
+    otherwise the app builds, starts and closes its own.
+    """
+    settings = settings or (container.settings if container is not None else Settings())
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if container is not None:
+            app.state.container = container
+            yield
+            return
+        from oppscan.bootstrap import build_container
+
+        built = build_container(settings)
+        await built.start()
+        app.state.container = built
+        log.info(
+            "api.start",
+            mode="embedded" if settings.embedded else "redis",
+            strategies=[info.id for info in built.service.catalog()],
+        )
+        try:
+            yield
+        finally:
+            await built.close()
+
+    app = FastAPI(
+        title="oppscan",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.metrics = ApiMetrics()
+    install_error_handlers(app)
+    app.include_router(scan_routes.router)
+    app.include_router(ops_routes.router)
+    app.include_router(web.router)
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
+    return app

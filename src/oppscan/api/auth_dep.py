@@ -1,0 +1,43 @@
+"""The bearer-token dependency of every ``/api/v1`` route, and the container the app built."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from oppscan.auth import TokenInvalid, verify_token
+from oppscan.service.principal import Principal
+from oppscan.service.scans import ScanService
+
+if TYPE_CHECKING:
+    from oppscan.bootstrap import Container
+
+# auto_error=False: a missing header is our 401 JSON, not FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="A JWT: `oppscan token --user ID` makes one.")
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+async def get_service(request: Request) -> ScanService:
+    return get_container(request).service
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise TokenInvalid("missing bearer token: send 'Authorization: Bearer <JWT>'")
+    principal = verify_token(get_container(request).settings, credentials.credentials)
+    # The access log line names the user (see metrics.AccessLogMiddleware).
+    request.state.user_id = principal.user_id
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+Service = Annotated[ScanService, Depends(get_service)]

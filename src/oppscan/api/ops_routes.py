@@ -1,0 +1,50 @@
+"""Routes for operators, outside the prefix and without a token: liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from oppscan.api.auth_dep import get_container
+from oppscan.api.metrics import ApiMetrics
+from oppscan.logs import get_logger
+from oppscan.store.port import StoreUnavailable
+
+log = get_logger("oppscan.api")
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, object]:
+    """The process is alive (it says nothing about the store)."""
+    return {"success": True, "status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """The store answers a ping: 200; otherwise 503, so a balancer stops sending traffic here."""
+    container = get_container(request)
+    mode = "embedded" if container.settings.embedded else "redis"
+    try:
+        await container.store.ping()
+    except Exception as exc:  # any failure to ping means: do not route traffic here
+        reason = str(exc) if isinstance(exc, StoreUnavailable) else repr(exc)
+        log.warning("api.readyz", outcome="store_unavailable", reason=reason)
+        return JSONResponse(
+            {
+                "success": False,
+                "status": "store_unavailable",
+                "store": mode,
+                "message": "the scan store cannot be reached",
+            },
+            status_code=503,
+        )
+    return JSONResponse({"success": True, "status": "ready", "store": mode})
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    api_metrics: ApiMetrics = request.app.state.metrics
+    return Response(generate_latest(api_metrics.registry), media_type=CONTENT_TYPE_LATEST)

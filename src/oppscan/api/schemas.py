@@ -1,0 +1,265 @@
+"""The JSON the API answers, and how a scan view becomes it.
+
+Field names are the contract's (``/work/shared/API.md``): the old platform's frontend reads them.
+Times are ISO 8601 in UTC; durations in seconds or milliseconds as their names say.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from oppscan.domain.models import Opportunity, ScanRecord, ScanView, StrategyState
+from oppscan.service.scans import ResultsPage, Started
+from oppscan.strategies.base import StrategyInfo
+
+PREFIX = "/api/v1/opportunities"
+POLLING_INTERVAL_SECONDS = 1.0
+
+
+def iso(epoch_seconds: float | None) -> str | None:
+    if epoch_seconds is None:
+        return None
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def status_url(scan_id: str) -> str:
+    return f"{PREFIX}/status/{scan_id}"
+
+
+def results_url(scan_id: str) -> str:
+    return f"{PREFIX}/results/{scan_id}"
+
+
+def events_url(scan_id: str) -> str:
+    return f"{PREFIX}/status/{scan_id}/events"
+
+
+# -- bodies -----------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    success: Literal[False] = False
+    status: str
+    message: str
+
+
+class DiscoverReply(BaseModel):
+    success: bool = True
+    scan_id: str
+    status: str
+    message: str
+    reused: bool
+    estimated_completion_seconds: float
+    polling_interval_seconds: float
+    poll_url: str
+    results_url: str
+    events_url: str
+
+
+class Progress(BaseModel):
+    strategies_completed: int
+    total_strategies: int
+    opportunities_found_so_far: int
+    percentage: float
+
+
+class StrategyProgress(BaseModel):
+    status: str
+    opportunities: int
+    duration_ms: int | None
+    error: str | None
+
+
+class StatusReply(BaseModel):
+    success: bool = True
+    scan_id: str
+    status: str
+    progress: Progress
+    strategies: dict[str, StrategyProgress]
+    partial_results: list[Opportunity]
+    estimated_time_remaining_seconds: float
+    created_at: str | None
+    updated_at: str | None
+    finished_at: str | None
+    results_url: str
+
+
+class Performance(BaseModel):
+    count: int
+    total_potential: float
+    avg_confidence: float
+
+
+class ResultsReply(BaseModel):
+    success: bool = True
+    scan_id: str
+    user_id: str
+    status: str
+    partial: bool
+    opportunities: list[Opportunity]
+    total_opportunities: int
+    strategy_performance: dict[str, Performance]
+    execution_time_ms: int
+    last_updated: str | None
+
+
+class ScanSummary(BaseModel):
+    scan_id: str
+    status: str
+    strategy_ids: list[str]
+    strategies_completed: int
+    total_strategies: int
+    opportunities_found: int
+    created_at: str | None
+    updated_at: str | None
+    finished_at: str | None
+    status_url: str
+    results_url: str
+
+
+class ScanList(BaseModel):
+    success: bool = True
+    items: list[ScanSummary]
+    next_cursor: str | None
+
+
+class StrategyEntry(BaseModel):
+    id: str
+    name: str
+    description: str
+    needs: list[str]
+    needs_portfolio: bool
+    allowed: bool  # may the caller's token run it
+
+
+class Catalog(BaseModel):
+    success: bool = True
+    strategies: list[StrategyEntry]
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def _remaining_seconds(record: ScanRecord, now: float) -> float:
+    """From the pace so far, bounded by the deadline (by which every scan is terminal)."""
+    if record.status.terminal:
+        return 0.0
+    to_deadline = max(0.0, record.deadline_at - now)
+    done, total = record.strategies_completed, record.total_strategies
+    if done == 0 or total == 0:
+        return round(to_deadline, 1)
+    elapsed = max(0.0, now - record.created_at)
+    by_pace = elapsed / done * (total - done)
+    return round(min(by_pace, to_deadline), 1)
+
+
+def render_discover(started: Started, now: float | None = None) -> DiscoverReply:
+    record = started.record
+    scan_id = record.scan_id
+    if started.reused:
+        message = f"reusing your identical scan ({record.status.value})"
+    else:
+        message = f"scan started: {record.total_strategies} strategies"
+    return DiscoverReply(
+        scan_id=scan_id,
+        status=record.status.value,
+        message=message,
+        reused=started.reused,
+        estimated_completion_seconds=_remaining_seconds(record, now or time.time()),
+        polling_interval_seconds=POLLING_INTERVAL_SECONDS,
+        poll_url=status_url(scan_id),
+        results_url=results_url(scan_id),
+        events_url=events_url(scan_id),
+    )
+
+
+def _strategy(state: StrategyState) -> StrategyProgress:
+    return StrategyProgress(
+        status=state.status.value,
+        opportunities=state.opportunities,
+        duration_ms=state.duration_ms,
+        error=state.error,
+    )
+
+
+def render_status(view: ScanView, now: float | None = None) -> StatusReply:
+    record = view.record
+    total = record.total_strategies
+    done = record.strategies_completed
+    percentage = 100.0 if record.status.terminal else (100.0 * done / total if total else 0.0)
+    return StatusReply(
+        scan_id=record.scan_id,
+        status=record.status.value,
+        progress=Progress(
+            strategies_completed=done,
+            total_strategies=total,
+            opportunities_found_so_far=record.opportunities_found,
+            percentage=round(percentage, 1),
+        ),
+        strategies={sid: _strategy(state) for sid, state in view.strategies.items()},
+        partial_results=view.top[:10],
+        estimated_time_remaining_seconds=_remaining_seconds(record, now or time.time()),
+        created_at=iso(record.created_at),
+        updated_at=iso(record.updated_at),
+        finished_at=iso(record.finished_at),
+        results_url=results_url(record.scan_id),
+    )
+
+
+def render_results(page: ResultsPage, now: float | None = None) -> ResultsReply:
+    record = page.view.record
+    end = record.finished_at if record.finished_at is not None else (now or time.time())
+    return ResultsReply(
+        scan_id=record.scan_id,
+        user_id=record.user_id,
+        status=record.status.value,
+        partial=record.status.value != "complete",
+        opportunities=page.opportunities,
+        total_opportunities=page.total,
+        strategy_performance={
+            sid: Performance(
+                count=p.count, total_potential=p.total_potential, avg_confidence=p.avg_confidence
+            )
+            for sid, p in page.performance.items()
+        },
+        execution_time_ms=max(0, math.floor((end - record.created_at) * 1000)),
+        last_updated=iso(record.updated_at),
+    )
+
+
+def render_summary(record: ScanRecord) -> ScanSummary:
+    return ScanSummary(
+        scan_id=record.scan_id,
+        status=record.status.value,
+        strategy_ids=list(record.request.strategy_ids),
+        strategies_completed=record.strategies_completed,
+        total_strategies=record.total_strategies,
+        opportunities_found=record.opportunities_found,
+        created_at=iso(record.created_at),
+        updated_at=iso(record.updated_at),
+        finished_at=iso(record.finished_at),
+        status_url=status_url(record.scan_id),
+        results_url=results_url(record.scan_id),
+    )
+
+
+def render_catalog(infos: list[StrategyInfo], allowed: frozenset[str] | None) -> Catalog:
+    return Catalog(
+        strategies=[
+            StrategyEntry(
+                id=info.id,
+                name=info.name,
+                description=info.description,
+                needs=list(info.needs),
+                needs_portfolio=info.needs_portfolio,
+                allowed=allowed is None or info.id in allowed,
+            )
+            for info in infos
+        ]
+    )

@@ -1,0 +1,100 @@
+"""Bearer tokens: issue (for the CLI and demos) and verify (for every ``/api/v1`` request).
+
+HS256 with ``OPPSCAN_JWT_SECRET``; RS256 with ``OPPSCAN_JWT_PUBLIC_KEY`` when it is set. The key
+is chosen by the token's declared algorithm from a fixed table, so a token cannot pick its own key
+(the classic HS256-with-the-public-key confusion).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import jwt
+
+from oppscan.service.principal import Principal
+from oppscan.settings import Settings
+
+TIERS = ("basic", "pro", "enterprise")
+LEEWAY_SECONDS = 5  # clock skew between the machine that issued a token and this one
+
+
+class TokenInvalid(Exception):  # 401: reads as what the caller answers
+    """The token is missing, malformed, expired or badly signed; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def issue_token(
+    settings: Settings,
+    user_id: str,
+    strategies: Sequence[str] | None = None,
+    tier: str | None = None,
+    ttl_seconds: int = 3600,
+) -> str:
+    """An HS256 token signed with the configured secret."""
+    if not user_id:
+        raise ValueError("user_id must not be empty")
+    if tier is not None and tier not in TIERS:
+        raise ValueError(f"tier must be one of {TIERS}")
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": user_id, "iat": now, "exp": now + int(ttl_seconds)}
+    if strategies is not None:
+        claims["strategies"] = list(strategies)
+    if tier is not None:
+        claims["tier"] = tier
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def _key_for(settings: Settings, algorithm: object) -> str:
+    if algorithm == "HS256":
+        return settings.jwt_secret.get_secret_value()
+    if algorithm == "RS256" and settings.jwt_public_key:
+        return settings.jwt_public_key
+    accepted = ["HS256", "RS256"] if settings.jwt_public_key else ["HS256"]
+    raise TokenInvalid(f"algorithm {algorithm!r} not accepted; use one of {accepted}")
+
+
+def verify_token(settings: Settings, token: str) -> Principal:
+    """The principal a valid token names; ``TokenInvalid`` for anything else."""
+    try:
+        header = jwt.get_unverified_header(token)
+        algorithm = header.get("alg")
+        claims = jwt.decode(
+            token,
+            _key_for(settings, algorithm),
+            algorithms=[str(algorithm)],
+            options={"require": ["sub", "exp"]},
+            leeway=LEEWAY_SECONDS,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenInvalid("token expired") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise TokenInvalid("bad signature") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise TokenInvalid(f"token lacks the required claim {exc.claim!r}") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenInvalid(f"malformed token: {exc}") from exc
+    return _principal(claims)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    user_id = claims.get("sub")
+    if not isinstance(user_id, str) or not user_id:
+        raise TokenInvalid("claim 'sub' must be a non-empty string")
+    strategies = claims.get("strategies")
+    if strategies is not None and (
+        not isinstance(strategies, list) or not all(isinstance(s, str) for s in strategies)
+    ):
+        raise TokenInvalid("claim 'strategies' must be a list of strategy ids")
+    tier = claims.get("tier", "basic")
+    if tier not in TIERS:
+        raise TokenInvalid(f"claim 'tier' must be one of {list(TIERS)}")
+    return Principal(
+        user_id=user_id,
+        allowed_strategies=frozenset(strategies) if strategies is not None else None,
+        tier=str(tier),
+    )
