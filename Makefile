@@ -1,0 +1,38 @@
+# oppscan: `make run` starts the embedded service, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+UV     := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint format bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+# The lock is the truth: a fresh machine gets exactly the versions in uv.lock.
+install: $(UV)
+	$(UV) sync --locked --inexact --all-extras --python $(VENV)/bin/python --quiet
+
+run: install
+	$(VENV)/bin/oppscan serve --host $(HOST) --port $(PORT) --print-demo-token
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+bench: install
+	$(VENV)/bin/python -m benchmarks.run --out docs/benchmarks.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
