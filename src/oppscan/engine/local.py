@@ -40,7 +40,12 @@ class LocalJobQueue:
             if key not in self._tasks:
                 task = asyncio.create_task(self._run(scan_id, strategy_id))
                 self._tasks[key] = task
-                task.add_done_callback(lambda _t, k=key: self._tasks.pop(k, None))
+                task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        for key, known in list(self._tasks.items()):
+            if known is task:
+                del self._tasks[key]
 
     async def _run(self, scan_id: str, strategy_id: str) -> None:
         async with self._slots:

@@ -15,8 +15,12 @@ async def finish_overdue_forever(store: ScanStore, every_seconds: float) -> None
         await asyncio.sleep(every_seconds)
         try:
             for scan_id in await store.finish_overdue():
-                log.info("scan.deadline", scan_id=scan_id, outcome="partial",
-                         reason="deadline passed; unfinished strategies timed out")
+                log.info(
+                    "scan.deadline",
+                    scan_id=scan_id,
+                    outcome="partial",
+                    reason="deadline passed; unfinished strategies timed out",
+                )
         except Exception:
             # A store outage must not kill the sweep; the next round tries again.
             log.exception("scan.deadline", outcome="sweep_failed")

@@ -50,8 +50,13 @@ class SaqJobQueue:
                 for sid in strategy_ids
             )
         )
-        log.info("jobs.enqueue", scan_id=scan_id, outcome="enqueued",
-                 new=sum(1 for j in jobs if j is not None), duplicates=jobs.count(None))
+        log.info(
+            "jobs.enqueue",
+            scan_id=scan_id,
+            outcome="enqueued",
+            new=sum(1 for j in jobs if j is not None),
+            duplicates=jobs.count(None),
+        )
 
     async def abort(self, scan_id: str, strategy_ids: tuple[str, ...]) -> None:
         for sid in strategy_ids:

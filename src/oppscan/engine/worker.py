@@ -7,6 +7,7 @@ import contextlib
 from typing import Any
 
 from saq import Worker
+from saq.types import PartialTimersDict
 
 from oppscan.bootstrap import build_container
 from oppscan.engine.overdue import finish_overdue_forever
@@ -38,17 +39,19 @@ async def _heartbeat(job: Any) -> None:
         await job.update()
 
 
-def build_worker(settings: Settings, concurrency: int) -> Worker:
+def build_worker(settings: Settings, concurrency: int) -> Worker[Any]:
     assert settings.redis_url, "a worker needs OPPSCAN_REDIS_URL"
     container = build_container(settings)
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["runner"] = container.runner
-        ctx["sweeper"] = asyncio.create_task(
-            finish_overdue_forever(container.store, SWEEP_SECONDS)
+        ctx["sweeper"] = asyncio.create_task(finish_overdue_forever(container.store, SWEEP_SECONDS))
+        log.info(
+            "worker.start",
+            outcome="ready",
+            concurrency=concurrency,
+            strategies=sorted(container.strategies),
         )
-        log.info("worker.start", outcome="ready", concurrency=concurrency,
-                 strategies=sorted(container.strategies))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["sweeper"].cancel()
@@ -60,7 +63,7 @@ def build_worker(settings: Settings, concurrency: int) -> Worker:
         concurrency=concurrency,
         startup=startup,
         shutdown=shutdown,
-        timers={"sweep": SWEEP_SECONDS},
+        timers=PartialTimersDict(sweep=SWEEP_SECONDS),
     )
 
 

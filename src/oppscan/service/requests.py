@@ -110,7 +110,11 @@ def normalise(
     filters = ResultFilters(
         risk_levels=tuple(
             RiskLevel(r)
-            for r in _check("filter_by_risk_level", _items(body.filter_by_risk_level), RiskLevel)
+            for r in _check(
+                "filter_by_risk_level",
+                _items(body.filter_by_risk_level),
+                [r.value for r in RiskLevel],
+            )
         ),
         min_profit_potential=body.min_profit_potential,
         max_required_capital=body.max_required_capital,

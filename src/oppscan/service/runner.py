@@ -29,20 +29,34 @@ class StrategyRunner:
     async def run(self, scan_id: str, strategy_id: str) -> Applied | None:
         attempt = await self._store.start_strategy(scan_id, strategy_id)
         if attempt is None:
-            log.info("strategy.start", scan_id=scan_id, strategy_id=strategy_id,
-                     outcome="not_run", reason="scan or strategy already terminal, or gone")
+            log.info(
+                "strategy.start",
+                scan_id=scan_id,
+                strategy_id=strategy_id,
+                outcome="not_run",
+                reason="scan or strategy already terminal, or gone",
+            )
             return None
         view = await self._store.get_view(scan_id, top_n=0)
         if view is None:
             return None
-        log.info("strategy.start", scan_id=scan_id, user_id=view.record.user_id,
-                 strategy_id=strategy_id, outcome="running", attempt=attempt)
+        log.info(
+            "strategy.start",
+            scan_id=scan_id,
+            user_id=view.record.user_id,
+            strategy_id=strategy_id,
+            outcome="running",
+            attempt=attempt,
+        )
         budget = view.record.deadline_at - await self._store.now()
         outcome = await self._outcome(strategy_id, view.record.request, budget)
         applied = await self._store.complete_strategy(scan_id, strategy_id, outcome)
         log.info(
-            "strategy.complete", scan_id=scan_id, user_id=view.record.user_id,
-            strategy_id=strategy_id, outcome=outcome.status.value,
+            "strategy.complete",
+            scan_id=scan_id,
+            user_id=view.record.user_id,
+            strategy_id=strategy_id,
+            outcome=outcome.status.value,
             reason=outcome.error or f"{len(outcome.opportunities)} opportunities",
             duration_ms=outcome.duration_ms,
             applied=applied.reason if applied else "scan gone",
@@ -59,12 +73,15 @@ class StrategyRunner:
             status: StrategyStatus, error: str | None = None, opps: list[Opportunity] | None = None
         ) -> StrategyOutcome:
             ms = int((time.perf_counter() - started) * 1000)
-            return StrategyOutcome(status=status, opportunities=opps or [], duration_ms=ms,
-                                   error=error)
+            return StrategyOutcome(
+                status=status, opportunities=opps or [], duration_ms=ms, error=error
+            )
 
         strategy = self._strategies.get(strategy_id)
         if strategy is None:
-            return finished(StrategyStatus.FAILED, f"strategy {strategy_id!r} is not installed here")
+            return finished(
+                StrategyStatus.FAILED, f"strategy {strategy_id!r} is not installed here"
+            )
         if budget_s <= 0:
             return finished(StrategyStatus.TIMED_OUT, "the scan's deadline had passed")
         try:

@@ -123,8 +123,11 @@ class ScanService:
             if winner is not None:
                 await self._store.delete_scan(record.scan_id, who.user_id)
                 log.info(
-                    "scan.start", scan_id=winner.scan_id, user_id=who.user_id,
-                    outcome="reused", reason="identical request started concurrently",
+                    "scan.start",
+                    scan_id=winner.scan_id,
+                    user_id=who.user_id,
+                    outcome="reused",
+                    reason="identical request started concurrently",
                 )
                 return Started(winner, reused=True)
         try:
@@ -135,13 +138,20 @@ class ScanService:
             # A scan whose jobs never reached the queue must not look like it is running.
             await self._store.cancel_scan(record.scan_id)
             log.error(
-                "scan.start", scan_id=record.scan_id, user_id=who.user_id,
-                outcome="enqueue_failed", reason=repr(exc),
+                "scan.start",
+                scan_id=record.scan_id,
+                user_id=who.user_id,
+                outcome="enqueue_failed",
+                reason=repr(exc),
             )
             raise
         log.info(
-            "scan.start", scan_id=record.scan_id, user_id=who.user_id, outcome="started",
-            strategies=list(request.strategy_ids), fingerprint=fp,
+            "scan.start",
+            scan_id=record.scan_id,
+            user_id=who.user_id,
+            outcome="started",
+            strategies=list(request.strategy_ids),
+            fingerprint=fp,
         )
         return Started(record, reused=False)
 
@@ -153,7 +163,10 @@ class ScanService:
         if view is None or not self._may_reuse(view.record, force_refresh, await self._store.now()):
             return None
         log.info(
-            "scan.start", scan_id=owner, user_id=user_id, outcome="reused",
+            "scan.start",
+            scan_id=owner,
+            user_id=user_id,
+            outcome="reused",
             reason=f"same request, scan is {view.record.status}",
         )
         return view.record
@@ -193,7 +206,9 @@ class ScanService:
             now = await self._store.now()
             retry_after = max(1, RATE_WINDOW_SECONDS - int(now) % RATE_WINDOW_SECONDS)
             log.info(
-                "scan.start", user_id=who.user_id, outcome="rate_limited",
+                "scan.start",
+                user_id=who.user_id,
+                outcome="rate_limited",
                 reason=f"{started} starts in the window, limit {limit}",
             )
             raise RateLimited(retry_after, limit)
@@ -212,11 +227,22 @@ class ScanService:
         if view is None or view.record.user_id != who.user_id:
             # Another user's scan answers exactly like an unknown one.
             reason = "no such scan" if view is None else "owned by another user"
-            log.info(f"scan.{op}", scan_id=scan_id, user_id=who.user_id, outcome="not_found",
-                     reason=reason)
+            log.info(
+                f"scan.{op}",
+                scan_id=scan_id,
+                user_id=who.user_id,
+                outcome="not_found",
+                reason=reason,
+            )
             raise ScanNotFound(scan_id)
-        log.debug(f"scan.{op}", scan_id=scan_id, user_id=who.user_id, outcome="found",
-                  status=view.record.status.value, version=view.record.version)
+        log.debug(
+            f"scan.{op}",
+            scan_id=scan_id,
+            user_id=who.user_id,
+            outcome="found",
+            status=view.record.status.value,
+            version=view.record.version,
+        )
         return view
 
     async def results(self, who: Principal, scan_id: str, query: ResultsQuery) -> ResultsPage:
@@ -226,8 +252,9 @@ class ScanService:
         chosen = [o for o in everything if _matches(o, query)]
         chosen.sort(key=_SORTS[query.sort], reverse=True)
         page = chosen[query.offset : query.offset + query.limit]
-        return ResultsPage(view=view, opportunities=page, total=len(chosen),
-                           performance=performance)
+        return ResultsPage(
+            view=view, opportunities=page, total=len(chosen), performance=performance
+        )
 
     async def cancel(self, who: Principal, scan_id: str) -> ScanView:
         await self._owned_view(who, scan_id, top_n=0, op="cancel")
@@ -235,9 +262,13 @@ class ScanService:
         view = await self._owned_view(who, scan_id, top_n=10, op="cancel")
         if applied is not None and applied.changed:
             await self._queue.abort(scan_id, view.record.request.strategy_ids)
-        log.info("scan.cancel", scan_id=scan_id, user_id=who.user_id,
-                 outcome=view.record.status.value,
-                 reason=applied.reason if applied else "gone")
+        log.info(
+            "scan.cancel",
+            scan_id=scan_id,
+            user_id=who.user_id,
+            outcome=view.record.status.value,
+            reason=applied.reason if applied else "gone",
+        )
         return view
 
     async def list_scans(

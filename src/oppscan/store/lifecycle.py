@@ -13,7 +13,8 @@ from oppscan.domain.models import ScanStatus, StrategyStatus
 def final_status(states: Iterable[StrategyStatus]) -> ScanStatus:
     """The status of a scan whose strategies are all terminal.
 
-    Every strategy failed: ``failed``. Some failed or timed out: ``partial``. Otherwise ``complete``.
+    Any cancelled: ``cancelled``. Every one failed: ``failed``. Some failed or timed out:
+    ``partial``. Otherwise ``complete``.
     """
     states = list(states)
     if any(s is StrategyStatus.CANCELLED for s in states):

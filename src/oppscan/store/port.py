@@ -24,7 +24,7 @@ from oppscan.domain.models import (
 )
 
 
-class StoreUnavailable(Exception):  # noqa: N818 - reads as what the caller answers (503)
+class StoreUnavailable(Exception):
     """The store cannot be reached. Never to be answered as "not found"."""
 
 

@@ -67,7 +67,9 @@ end
 """
 
 # ARGV: ttl, top_n. Returns false, or {record fields, strategy fields, top results}.
-VIEW = PRELUDE + r"""
+VIEW = (
+    PRELUDE
+    + r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 finish_if_overdue(now(), tonumber(ARGV[1]))
 local n = tonumber(ARGV[2])
@@ -76,9 +78,12 @@ if n < 0 then top = redis.call('ZREVRANGE', KEYS[3], 0, -1)
 elseif n > 0 then top = redis.call('ZREVRANGE', KEYS[3], 0, n - 1) end
 return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), top}
 """
+)
 
 # ARGV: ttl, strategy id. Returns the attempt number, or false if the strategy must not run.
-START = PRELUDE + r"""
+START = (
+    PRELUDE
+    + r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local t = now()
 finish_if_overdue(t, tonumber(ARGV[1]))
@@ -92,10 +97,13 @@ if status == 'queued' then redis.call('HSET', KEYS[1], 'status', 'scanning') end
 touch(t)
 return attempt
 """
+)
 
 # ARGV: ttl, strategy id, status, opportunities, duration ms, error ('' for none),
 #       then pairs of (rank score, opportunity JSON). Returns false or {status, changed, reason}.
-COMPLETE = PRELUDE + r"""
+COMPLETE = (
+    PRELUDE
+    + r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local t = now()
 local ttl = tonumber(ARGV[1])
@@ -121,9 +129,12 @@ end
 touch(t)
 return {status, 1, 'applied'}
 """
+)
 
 # ARGV: ttl. Returns false or {status, changed, reason}.
-CANCEL = PRELUDE + r"""
+CANCEL = (
+    PRELUDE
+    + r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local t = now()
 finish_if_overdue(t, tonumber(ARGV[1]))
@@ -132,6 +143,7 @@ if TERMINAL[status] then return {status, 0, 'scan already terminal'} end
 close_open('cancelled', 'cancelled', t, tonumber(ARGV[1]), false)
 return {'cancelled', 1, 'cancelled'}
 """
+)
 
 # KEYS[1] fingerprint key. ARGV: expected owner, new owner, ttl. Compare-and-set.
 REPLACE_FINGERPRINT = r"""

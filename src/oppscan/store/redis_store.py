@@ -82,7 +82,7 @@ class RedisScanStore:
 
     async def ping(self) -> None:
         async with _reachable():
-            await self._redis.ping()
+            await self._redis.ping()  # type: ignore[misc]  # redis-py types sync|async as one
 
     async def now(self) -> float:
         async with _reachable():
@@ -128,12 +128,11 @@ class RedisScanStore:
                 await pipe.execute()
 
     async def delete_scan(self, scan_id: str, user_id: str) -> None:
-        async with _reachable():
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.delete(*self.scan_keys(scan_id))
-                pipe.zrem(self._user_key(user_id, "scans"), scan_id)
-                pipe.zrem(self._active_key, scan_id)
-                await pipe.execute()
+        async with _reachable(), self._redis.pipeline(transaction=False) as pipe:
+            pipe.delete(*self.scan_keys(scan_id))
+            pipe.zrem(self._user_key(user_id, "scans"), scan_id)
+            pipe.zrem(self._active_key, scan_id)
+            await pipe.execute()
 
     # -- fingerprints -----------------------------------------------------------------------
 
@@ -142,7 +141,10 @@ class RedisScanStore:
     ) -> str | None:
         async with _reachable():
             previous: str | None = await self._redis.set(
-                self._user_key(user_id, "fp", fingerprint), scan_id, nx=True, get=True,
+                self._user_key(user_id, "fp", fingerprint),
+                scan_id,
+                nx=True,
+                get=True,
                 ex=ttl_seconds,
             )
         return previous
@@ -246,11 +248,10 @@ class RedisScanStore:
     async def count_recent_starts(self, user_id: str, window_seconds: int) -> int:
         now = await self.now()
         key = self._user_key(user_id, "starts", str(int(now // window_seconds)))
-        async with _reachable():
-            async with self._redis.pipeline(transaction=True) as tx:
-                tx.incr(key)
-                tx.expire(key, window_seconds * 2)
-                count, _ = await tx.execute()
+        async with _reachable(), self._redis.pipeline(transaction=True) as tx:
+            tx.incr(key)
+            tx.expire(key, window_seconds * 2)
+            count, _ = await tx.execute()
         return int(count)
 
 
