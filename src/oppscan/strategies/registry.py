@@ -5,7 +5,9 @@ from __future__ import annotations
 from oppscan.strategies.base import Strategy
 
 # Each strategy module exposes STRATEGY; add a new one here (see README, "Adding a strategy").
-_STRATEGY_MODULES: tuple[str, ...] = ()
+_STRATEGY_MODULES: tuple[str, ...] = (
+    "funding_arbitrage",
+)
 
 
 def load_strategies() -> dict[str, Strategy]:
