@@ -63,7 +63,8 @@ def build_worker(settings: Settings, concurrency: int) -> Worker[Any]:
         concurrency=concurrency,
         startup=startup,
         shutdown=shutdown,
-        timers=PartialTimersDict(sweep=SWEEP_SECONDS),
+        # saq declares every key of PartialTimersDict required (it inherits a total TypedDict)
+        timers=PartialTimersDict(sweep=SWEEP_SECONDS),  # type: ignore[typeddict-item]
     )
 
 
