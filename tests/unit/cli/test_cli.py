@@ -1,0 +1,72 @@
+"""The command line through typer's runner: commands that need no server or Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oppscan.auth import verify_token
+from oppscan.cli.main import app
+from oppscan.settings import Settings
+from oppscan.strategies.registry import load_strategies
+
+SECRET = "cli-test-secret-of-at-least-32-bytes!!"
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPPSCAN_JWT_SECRET", SECRET)
+    monkeypatch.delenv("OPPSCAN_REDIS_URL", raising=False)
+
+
+def test_token_prints_a_token_the_api_accepts() -> None:
+    result = CliRunner().invoke(
+        app, ["token", "--user", "alice", "--strategies", "a, b", "--tier", "pro", "--ttl", "120"]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    who = verify_token(Settings(), token)
+    assert who.user_id == "alice"
+    assert who.allowed_strategies == frozenset({"a", "b"})
+    assert who.tier == "pro"
+
+
+def test_token_refuses_an_unknown_tier() -> None:
+    result = CliRunner().invoke(app, ["token", "--user", "alice", "--tier", "gold"])
+    assert result.exit_code == 2
+    assert "tier" in result.output
+
+
+def test_token_needs_a_user() -> None:
+    result = CliRunner().invoke(app, ["token"])
+    assert result.exit_code != 0
+
+
+def test_strategies_lists_the_catalog() -> None:
+    result = CliRunner().invoke(app, ["strategies"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    catalog = load_strategies()
+    for strategy_id in catalog:
+        assert strategy_id in result.stdout
+
+
+def test_serve_with_several_workers_needs_redis() -> None:
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "OPPSCAN_REDIS_URL" in result.output
+
+
+def test_worker_needs_redis() -> None:
+    result = CliRunner().invoke(app, ["worker"])
+    assert result.exit_code == 2
+    assert "OPPSCAN_REDIS_URL" in result.output
+
+
+def test_scan_refuses_an_unreadable_portfolio(tmp_path: Path) -> None:
+    bad = tmp_path / "portfolio.json"
+    bad.write_text('{"holdings": [{"symbol": "BTC", "quantity": -1}]}')
+    result = CliRunner().invoke(app, ["scan", "--portfolio", str(bad)])
+    assert result.exit_code == 2
+    assert "quantity" in result.output
