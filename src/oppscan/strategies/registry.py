@@ -7,6 +7,7 @@ from oppscan.strategies.base import Strategy
 # Each strategy module exposes STRATEGY; add a new one here (see README, "Adding a strategy").
 _STRATEGY_MODULES: tuple[str, ...] = (
     "funding_arbitrage",
+    "futures_trade",
 )
 
 
