@@ -1,0 +1,118 @@
+"""Spot mean reversion: a price stretched far below its mean, in a market that has been reverting.
+
+A low z-score alone is no edge (a random walk wanders off and stays there), so the symbol's
+1h log price must also have behaved like an AR(1) around its level over the window before the
+stretch: a Dickey-Fuller t-statistic below ``MAX_DF_T`` and a short half-life. The expected
+move is the share of the gap to the rolling mean that such a process gives back within the
+horizon. Spot is long-only, so only the stretch below the mean is a trade.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oppscan.domain.models import Opportunity
+from oppscan.market.snapshot import MarketSnapshot
+from oppscan.strategies import indicators as ind
+from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+
+INFO = StrategyInfo(
+    id="spot_mean_reversion",
+    name="Spot mean reversion",
+    description=(
+        "Buys a spot price stretched below its mean (z-score, Bollinger band) when its recent "
+        "history shows mean reversion (AR(1) half-life, Dickey-Fuller); net of costs."
+    ),
+    needs=("ohlcv", "tickers", "order_books", "fees"),
+)
+
+TIMEFRAME = "1h"
+Z_WINDOW = 48
+FIT_BARS = 240  # the history the reversion is measured on ...
+RECENT_BARS = 6  # ... excluding the latest bars, which hold the stretch itself
+MIN_Z = 2.0
+MAX_DF_T = -3.0  # about the 5% Dickey-Fuller critical value with a constant
+MAX_HALF_LIFE = 48.0
+GATES = ind.LiquidityGates()
+
+
+class SpotMeanReversion:
+    info = INFO
+
+    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
+        found: list[Opportunity] = []
+        for symbol in market.symbols:
+            opp = self._symbol(market, request, symbol)
+            if opp is not None:
+                found.append(opp)
+        return found
+
+    def _symbol(
+        self, market: MarketSnapshot, request: StrategyRequest, symbol: str
+    ) -> Opportunity | None:
+        bars = ind.reference_bars(market, symbol, TIMEFRAME, FIT_BARS + RECENT_BARS)
+        if bars is None:
+            return None
+        log_close = np.log(bars.close)
+        z = float(ind.rolling_zscore(log_close, Z_WINDOW)[-1])
+        if not z <= -MIN_Z:
+            return None
+        fit = ind.ar1_fit(log_close[-(FIT_BARS + RECENT_BARS) : -RECENT_BARS])
+        df_t, half_life = float(fit.t_stat[0]), float(fit.half_life[0])
+        if not (df_t <= MAX_DF_T and half_life <= MAX_HALF_LIFE):
+            return None
+
+        mean = float(log_close[-Z_WINDOW:].mean())
+        gap = mean - float(log_close[-1])
+        horizon = min(2.0 * half_life, float(Z_WINDOW))
+        expected_move = gap * ind.reversion_fraction(horizon, half_life)
+        trade = ind.cheapest_round_trip(market, symbol, "buy", request.capital_usd, GATES)
+        if trade is None:
+            return None
+        net_bps = expected_move * 1e4 - trade.cost_bps
+        if net_bps <= 0:
+            return None
+
+        entry = trade.entry_price
+        atr = float(ind.atr(bars.high, bars.low, bars.close, 14)[-1])
+        # A stretch that doubles is a regime break, not noise: the stop sits one gap lower.
+        stop = entry * float(np.exp(-max(gap, 2.0 * atr / entry)))
+        exit_price = entry * float(np.exp(expected_move))
+        band = ind.bollinger(bars.close, 20, 2.0)
+        confidence = ind.logistic(2.0 * (-z - 2.5)) * ind.logistic(1.5 * (MAX_DF_T - df_t + 1.0))
+        return build_opportunity(
+            INFO,
+            market,
+            opportunity_type="spot_mean_reversion",
+            symbol=symbol,
+            exchange=trade.exchange,
+            side="buy",
+            entry_price=entry,
+            exit_price=exit_price,
+            stop_loss=stop,
+            take_profit=float(np.exp(mean)),
+            profit_potential_usd=trade.size_usd * net_bps / 1e4,
+            required_capital_usd=trade.size_usd,
+            confidence=confidence,
+            risk_level=ind.risk_from_stop((entry - stop) / entry * 1e4),
+            timeframe="hours" if horizon <= 24 else "days",
+            net_edge_bps=net_bps,
+            valid_for_ms=3_600_000,
+            capacity_usd=trade.capacity_usd,
+            evidence={
+                "z_score": round(z, 4),
+                "z_window_bars": Z_WINDOW,
+                "bollinger_percent_b": round(float(band.percent_b(bars.close)[-1]), 4),
+                "rsi_1h": round(float(ind.rsi(bars.close, 14)[-1]), 3),
+                "dickey_fuller_t": round(df_t, 4),
+                "half_life_bars": round(half_life, 3),
+                "horizon_bars": round(horizon, 2),
+                "gap_to_mean_bps": round(gap * 1e4, 3),
+                "expected_move_bps": round(expected_move * 1e4, 3),
+                "atr_1h": round(atr, 8),
+                **trade.evidence(),
+            },
+        )
+
+
+STRATEGY = SpotMeanReversion()

@@ -1,0 +1,139 @@
+"""Spot momentum: a trend that the 1h, 4h and 1d bars all agree on, and strong enough to trust.
+
+Each timeframe votes bullish when its fast EMA is above its slow EMA (the MACD line is
+positive) and RSI is above 50. All three must agree. The trend's strength is the t-statistic of
+the mean 4h log return over the last ``DRIFT_BARS`` bars; the drift is shrunk towards zero by
+``1 - (T_SHRINK / t)^2`` (a James-Stein-like discount: a t of 2 is mostly luck) and projected
+over the holding horizon. Spot is long-only: a bearish trend is no trade without a short.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oppscan.domain.models import Opportunity
+from oppscan.market.snapshot import MarketSnapshot
+from oppscan.strategies import indicators as ind
+from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+
+INFO = StrategyInfo(
+    id="spot_momentum_strategy",
+    name="Spot momentum",
+    description=(
+        "Trend-following on spot: RSI, MACD and EMA trend agreeing on the 1h, 4h and 1d bars, "
+        "with the 4h drift's t-statistic as strength; net of fees, spread and book slippage."
+    ),
+    needs=("ohlcv", "tickers", "order_books", "fees"),
+)
+
+TIMEFRAMES = ("1h", "4h", "1d")
+MIN_BARS = 60
+DRIFT_BARS = 60  # 10 days of 4h bars
+MIN_T = 2.5  # t-statistic of the 4h drift required to act
+T_SHRINK = 2.0
+HORIZON_BARS = 6  # hold for about a day of 4h bars
+MAX_RSI = 92.0  # beyond this the move is exhausted rather than trending
+GATES = ind.LiquidityGates()
+
+
+def _vote(close: np.ndarray) -> tuple[bool, float, float]:
+    """(bullish?, RSI, MACD histogram as a fraction of price) on one timeframe.
+
+    The histogram is evidence, not a vote: in a steady trend the MACD line flattens and the
+    histogram hovers around zero, so demanding it be positive would reject the cleanest trends.
+    """
+    m = ind.macd(close)
+    rsi = float(ind.rsi(close, 14)[-1])
+    hist = float(m.histogram[-1]) / float(close[-1])
+    return bool(m.line[-1] > 0 and rsi > 50), rsi, hist
+
+
+class SpotMomentum:
+    info = INFO
+
+    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
+        found: list[Opportunity] = []
+        for symbol in market.symbols:
+            opp = self._symbol(market, request, symbol)
+            if opp is not None:
+                found.append(opp)
+        return found
+
+    def _symbol(
+        self, market: MarketSnapshot, request: StrategyRequest, symbol: str
+    ) -> Opportunity | None:
+        bars4h = ind.reference_bars(market, symbol, "4h", DRIFT_BARS + 1)
+        if bars4h is None:
+            return None
+        returns = np.diff(np.log(bars4h.close[-(DRIFT_BARS + 1) :]))
+        sd = float(returns.std(ddof=1))
+        if sd <= 0:
+            return None
+        drift = float(returns.mean())
+        t_stat = drift / sd * np.sqrt(DRIFT_BARS)
+        if t_stat < MIN_T:
+            return None
+
+        votes: dict[str, dict[str, float | bool]] = {}
+        for tf in TIMEFRAMES:
+            bars = ind.reference_bars(market, symbol, tf, MIN_BARS)
+            if bars is None:
+                return None
+            bullish, rsi, hist = _vote(bars.close)
+            votes[tf] = {"bullish": bullish, "rsi": round(rsi, 3), "macd_hist_pct": hist * 100}
+        agreeing = [tf for tf in TIMEFRAMES if votes[tf]["bullish"]]
+        rsi_4h = float(votes["4h"]["rsi"])
+        if len(agreeing) < len(TIMEFRAMES) or rsi_4h > MAX_RSI:
+            return None
+
+        shrink = max(0.0, 1.0 - (T_SHRINK / t_stat) ** 2)
+        expected_move = drift * HORIZON_BARS * shrink  # log return
+        trade = ind.cheapest_round_trip(market, symbol, "buy", request.capital_usd, GATES)
+        if trade is None:
+            return None
+        net_bps = expected_move * 1e4 - trade.cost_bps
+        if net_bps <= 0:
+            return None
+
+        atr = float(ind.atr(bars4h.high, bars4h.low, bars4h.close, 14)[-1])
+        entry = trade.entry_price
+        stop = entry - 2.0 * atr
+        exit_price = entry * float(np.exp(expected_move))
+        confidence = ind.logistic(1.5 * (t_stat - MIN_T)) * (0.6 + 0.4 * (1 - rsi_4h / 100) * 2)
+        return build_opportunity(
+            INFO,
+            market,
+            opportunity_type="spot_momentum",
+            symbol=symbol,
+            exchange=trade.exchange,
+            side="buy",
+            entry_price=entry,
+            exit_price=exit_price,
+            stop_loss=stop,
+            take_profit=exit_price,
+            profit_potential_usd=trade.size_usd * net_bps / 1e4,
+            required_capital_usd=trade.size_usd,
+            confidence=confidence,
+            risk_level=ind.risk_from_stop((entry - stop) / entry * 1e4),
+            timeframe="days",
+            net_edge_bps=net_bps,
+            valid_for_ms=4 * 3_600_000,
+            capacity_usd=trade.capacity_usd,
+            evidence={
+                "drift_t_stat_4h": round(t_stat, 4),
+                "drift_per_4h_bps": round(drift * 1e4, 3),
+                "drift_shrink": round(shrink, 4),
+                "expected_move_bps": round(expected_move * 1e4, 3),
+                "timeframes_agreeing": len(agreeing),
+                "timeframes": ",".join(agreeing),
+                "rsi_1h": votes["1h"]["rsi"],
+                "rsi_4h": rsi_4h,
+                "rsi_1d": votes["1d"]["rsi"],
+                "macd_hist_pct_4h": round(float(votes["4h"]["macd_hist_pct"]), 5),
+                "atr_4h": round(atr, 8),
+                **trade.evidence(),
+            },
+        )
+
+
+STRATEGY = SpotMomentum()
