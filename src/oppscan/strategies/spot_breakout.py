@@ -4,9 +4,9 @@ The box is the Donchian channel of the ``BOX_BARS`` 1h bars before the latest on
 a consolidation when its height is small next to what the symbol's usual volatility would
 sweep in that time (``tightness`` = height / (sigma * sqrt(BOX_BARS)); a random walk's range
 is about 1.6 on that scale) and its bar-to-bar volatility has contracted. The break must come
-with the latest bar's volume at least ``MIN_SURGE`` times the box's median volume. The target is the classic measured move (the box
-height added to the breakout level); the edge is the expected value of reaching it before the
-stop, with the confidence as the probability.
+with the latest bar's volume at least ``MIN_SURGE`` times the box's median volume. The target
+is the classic measured move (the box height added to the breakout level); the edge is the
+expected value of reaching it before the stop, with the confidence as the probability.
 """
 
 from __future__ import annotations

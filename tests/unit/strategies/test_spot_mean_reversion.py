@@ -57,9 +57,7 @@ def test_random_walks_that_fell_are_not_mean_reversion() -> None:
 
 def test_thin_books_shrink_the_size_and_high_costs_kill_the_edge() -> None:
     rng = np.random.default_rng(2)
-    builder = SpotMarketBuilder(seed=2).series(
-        "REV/USDT", "1h", reverting_then_stretched(rng, 4.0)
-    )
+    builder = SpotMarketBuilder(seed=2).series("REV/USDT", "1h", reverting_then_stretched(rng, 4.0))
     for exchange in builder.exchanges:
         builder.venue(exchange, "REV/USDT", spread_bps=20.0, level_usd=300.0)
     (thin,) = STRATEGY.scan(builder.build(), StrategyRequest(capital_usd=50_000))
