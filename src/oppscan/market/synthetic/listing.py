@@ -62,3 +62,8 @@ def build_listing(symbols_count: int, rng: np.random.Generator) -> Listing:
         beta[symbol] = float(1.0 if rank == 0 else np.clip(rng.normal(1.1, 0.2), 0.6, 1.6))
         qv[symbol] = float(6e9 * size * np.exp(rng.normal(0.0, 0.25)))
     return Listing(symbols, price, vol, beta, qv)
+
+
+def major_symbols(count: int = 40) -> tuple[str, ...]:
+    """The largest real pairs, by the listing's rank (the ccxt source's default universe)."""
+    return tuple(f"{base}/USDT" for base, _ in _KNOWN[:count])

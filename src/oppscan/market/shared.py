@@ -1,0 +1,230 @@
+"""One fetch for everyone: a snapshot per (source, universe, time bucket), shared by every scan.
+
+In one process, snapshots are cached by key (they are immutable) and concurrent callers share one
+in-flight fetch. Across processes (Redis given), the first to ``SET NX`` the key's lock fetches,
+encodes and stores the snapshot; the others poll for the bytes and decode them. The lock has a
+TTL the holder keeps extending while it fetches, so a holder that dies is replaced within
+``lock_ttl_seconds``.
+
+``force_refresh`` fetches a new snapshot now under a new key suffix (one per second, so
+concurrent refreshes still share one fetch) and makes it the bucket's current snapshot: later
+calls in this bucket, in any process, get it (Redis keeps a pointer to it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from prometheus_client import Counter
+
+from oppscan.logs import get_logger
+from oppscan.market.codec import decode_snapshot, encode_snapshot
+from oppscan.market.port import MarketSource
+from oppscan.market.snapshot import MarketSnapshot
+
+MARKET_FETCHES = Counter(
+    "oppscan_market_fetches_total", "Snapshots fetched from a market source", ["source"]
+)
+MARKET_SNAPSHOT_LOOKUPS = Counter(
+    "oppscan_market_snapshot_lookups_total",
+    "Snapshot requests, by where the snapshot came from",
+    ["outcome"],  # memory | redis | fetched
+)
+
+# Compare-and-delete / compare-and-extend: only the holder's token may release or extend a lock.
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+_EXTEND = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
+)
+
+log = get_logger(__name__)
+
+
+class MarketDataUnavailable(RuntimeError):
+    """No snapshot could be had in time (the fetching process is stuck or the source fails)."""
+
+
+class SharedMarketData:
+    """``MarketData`` over a ``MarketSource``, fetched once per time bucket for everyone.
+
+    ``redis`` may be any ``redis.asyncio.Redis``; snapshots are stored as bytes, so a client that
+    decodes responses is wrapped in a sibling that does not (and closed with this object).
+    """
+
+    def __init__(
+        self,
+        source: MarketSource,
+        *,
+        bucket_seconds: float,
+        redis: aioredis.Redis | None = None,
+        key_prefix: str = "oppscan",
+        lock_ttl_seconds: float = 10.0,
+        wait_timeout_seconds: float = 120.0,
+        poll_seconds: float = 0.05,
+        memory_slots: int = 4,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if bucket_seconds <= 0:
+            raise ValueError("bucket_seconds must be positive")
+        self._source = source
+        self._bucket_seconds = bucket_seconds
+        self._prefix = key_prefix
+        self._lock_ttl_ms = int(lock_ttl_seconds * 1000)
+        self._wait_timeout = wait_timeout_seconds
+        self._poll = poll_seconds
+        self._memory_slots = memory_slots
+        self._clock = clock
+        self._redis, self._owns_redis = _bytes_client(redis)
+        self._cache: OrderedDict[str, MarketSnapshot] = OrderedDict()
+        self._inflight: dict[str, asyncio.Task[MarketSnapshot]] = {}
+        self._current: dict[str, str] = {}  # bucket key -> the refreshed key that replaced it
+        universe = "\n".join(source.universe()).encode()
+        self._universe_hash = hashlib.blake2b(universe, digest_size=6).hexdigest()
+        self.fetches = 0
+
+    def universe(self) -> tuple[str, ...]:
+        return self._source.universe()
+
+    def bucket_key(self, now: float | None = None) -> str:
+        """The cache key of the bucket ``now`` falls in: source, universe hash, bucket number."""
+        moment = self._clock() if now is None else now
+        bucket = int(moment // self._bucket_seconds)
+        return f"{self._source.name}:{self._universe_hash}:{bucket}"
+
+    async def snapshot(self, force_refresh: bool = False) -> MarketSnapshot:
+        now = self._clock()
+        bucket_key = self.bucket_key(now)
+        if force_refresh:
+            key = f"{bucket_key}:r{int(now)}"
+            snapshot = await self._get(key, int(now * 1000))
+            await self._make_current(bucket_key, key)
+            return snapshot
+        key = await self._resolve(bucket_key)
+        bucket_start_ms = int(int(now // self._bucket_seconds) * self._bucket_seconds * 1000)
+        return await self._get(key, bucket_start_ms)
+
+    async def close(self) -> None:
+        for task in list(self._inflight.values()):
+            task.cancel()
+        if self._owns_redis and self._redis is not None:
+            await self._redis.aclose()
+        await self._source.close()
+
+    async def _resolve(self, bucket_key: str) -> str:
+        """The key of the bucket's current snapshot: a refreshed one if anyone refreshed it."""
+        if self._redis is not None:
+            pointer = await self._redis.get(self._data_key(bucket_key) + ":current")
+            if pointer is not None:
+                return bytes(pointer).decode()
+        return self._current.get(bucket_key, bucket_key)
+
+    async def _make_current(self, bucket_key: str, key: str) -> None:
+        self._current[bucket_key] = key
+        if self._redis is not None:
+            await self._redis.set(
+                self._data_key(bucket_key) + ":current", key, px=self._data_ttl_ms()
+            )
+
+    async def _get(self, key: str, as_of_ms: int) -> MarketSnapshot:
+        cached = self._cache.get(key)
+        if cached is not None:
+            MARKET_SNAPSHOT_LOOKUPS.labels(outcome="memory").inc()
+            return cached
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._load(key, as_of_ms))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        # shield: one caller being cancelled must not cancel the fetch the others wait for.
+        return await asyncio.shield(task)
+
+    def _settle(self, key: str, task: asyncio.Task[MarketSnapshot]) -> None:
+        self._inflight.pop(key, None)
+        if task.cancelled() or task.exception() is not None:
+            return  # exception() marks it retrieved; the waiters get it through the shield
+        self._cache[key] = task.result()
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._memory_slots:
+            self._cache.popitem(last=False)
+
+    async def _load(self, key: str, as_of_ms: int) -> MarketSnapshot:
+        if self._redis is None:
+            return await self._fetch(key, as_of_ms)
+        redis = self._redis
+        data_key = self._data_key(key)
+        lock_key = data_key + ":lock"
+        deadline = time.monotonic() + self._wait_timeout
+        while True:
+            blob = await redis.get(data_key)
+            if blob is not None:
+                MARKET_SNAPSHOT_LOOKUPS.labels(outcome="redis").inc()
+                return await asyncio.to_thread(decode_snapshot, bytes(blob))
+            token = uuid.uuid4().hex
+            if await redis.set(lock_key, token, nx=True, px=self._lock_ttl_ms):
+                keeper = asyncio.create_task(self._keep_lock(lock_key, token))
+                try:
+                    snapshot = await self._fetch(key, as_of_ms)
+                    data = await asyncio.to_thread(encode_snapshot, snapshot)
+                    await redis.set(data_key, data, px=self._data_ttl_ms())
+                    log.info("market_snapshot_stored", key=key, bytes=len(data))
+                    return snapshot
+                finally:
+                    keeper.cancel()
+                    await redis.eval(_RELEASE, 1, lock_key, token)  # type: ignore[misc]
+            if time.monotonic() > deadline:
+                raise MarketDataUnavailable(
+                    f"no market snapshot for {key} within {self._wait_timeout:.0f}s "
+                    "(another process holds the fetch lock)"
+                )
+            await asyncio.sleep(self._poll)
+
+    async def _fetch(self, key: str, as_of_ms: int) -> MarketSnapshot:
+        started = time.perf_counter()
+        snapshot = await self._source.fetch(as_of_ms)
+        self.fetches += 1
+        MARKET_FETCHES.labels(source=self._source.name).inc()
+        MARKET_SNAPSHOT_LOOKUPS.labels(outcome="fetched").inc()
+        log.info(
+            "market_snapshot_fetched",
+            key=key,
+            source=self._source.name,
+            symbols=len(snapshot.symbols),
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return snapshot
+
+    async def _keep_lock(self, lock_key: str, token: str) -> None:
+        assert self._redis is not None
+        while True:
+            await asyncio.sleep(self._lock_ttl_ms / 3000)
+            await self._redis.eval(_EXTEND, 1, lock_key, token, self._lock_ttl_ms)  # type: ignore[misc]
+
+    def _data_key(self, key: str) -> str:
+        return f"{self._prefix}:market:{key}"
+
+    def _data_ttl_ms(self) -> int:
+        # A few buckets: late readers of a bucket still find it, and old buckets go away.
+        return int(max(3 * self._bucket_seconds, 30.0) * 1000)
+
+
+def _bytes_client(client: aioredis.Redis | None) -> tuple[aioredis.Redis | None, bool]:
+    if client is None:
+        return None, False
+    kwargs: dict[str, Any] = dict(client.connection_pool.connection_kwargs)
+    if not kwargs.get("decode_responses"):
+        return client, False
+    kwargs["decode_responses"] = False
+    pool = client.connection_pool.__class__(
+        connection_class=client.connection_pool.connection_class, **kwargs
+    )
+    return aioredis.Redis(connection_pool=pool), True
