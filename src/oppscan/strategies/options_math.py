@@ -227,3 +227,72 @@ def option_symbol(base: str, expiry_ms: int, strike: float, is_call: bool) -> st
     day = datetime.fromtimestamp(expiry_ms / 1000, tz=UTC).strftime("%y%m%d")
     strike_text = f"{strike:.0f}" if strike >= 10 else f"{strike:g}"
     return f"{base}-{day}-{strike_text}-{'C' if is_call else 'P'}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainModel:
+    """A chain next to its own fitted smile: what each quote is worth, and the edge of hitting it.
+
+    ``sell_edge`` is what selling at the bid gains over the smile's value after the fee;
+    ``buy_edge`` what buying at the ask gains. On a fair chain both are negative everywhere
+    (half the spread plus the fee); a quote the smile says is rich or cheap turns one positive.
+    """
+
+    chain: OptionChain
+    years: FloatArray
+    smile_iv: FloatArray
+    model: FloatArray
+    fee: FloatArray
+    sell_edge: FloatArray
+    buy_edge: FloatArray
+
+    @property
+    def expiries(self) -> npt.NDArray[np.int64]:
+        return np.unique(self.chain.expiries_ms)
+
+
+def model_chain(chain: OptionChain, as_of_ms: int, rate: float) -> ChainModel | None:
+    years = years_to_expiry(chain.expiries_ms, as_of_ms)
+    live = years > 0
+    if live.sum() < 3:
+        return None
+    if not live.all():
+        chain = OptionChain(
+            underlying_price=chain.underlying_price,
+            strikes=chain.strikes[live],
+            expiries_ms=chain.expiries_ms[live],
+            is_call=chain.is_call[live],
+            bids=chain.bids[live],
+            asks=chain.asks[live],
+            iv=chain.iv[live],
+        )
+        years = years[live]
+    smile_iv = fit_smile(chain, years, rate).iv(chain, years, rate)
+    model = bs_price(chain.underlying_price, chain.strikes, years, rate, smile_iv, chain.is_call)
+    fee = option_fee(chain.underlying_price, (chain.bids + chain.asks) / 2.0)
+    with np.errstate(invalid="ignore"):
+        sell_edge = np.where(chain.bids > 0, chain.bids - model - fee, -np.inf)
+        buy_edge = model - chain.asks - fee
+    return ChainModel(
+        chain=chain,
+        years=years,
+        smile_iv=smile_iv,
+        model=model,
+        fee=fee,
+        sell_edge=np.nan_to_num(sell_edge, nan=-np.inf),
+        buy_edge=np.nan_to_num(buy_edge, nan=-np.inf),
+    )
+
+
+def short_option_margin(
+    underlying_price: ArrayLike, strike: ArrayLike, is_call: ArrayLike, mark: ArrayLike
+) -> FloatArray:
+    """Initial margin of one short option: the larger of 15% of the underlying less the amount
+    out of the money and 10% of the underlying, plus the option's mark (the venues' rule)."""
+    s = np.asarray(underlying_price, dtype=np.float64)
+    k = np.asarray(strike, dtype=np.float64)
+    out_of_money = np.where(
+        np.asarray(is_call, dtype=bool), np.maximum(k - s, 0.0), np.maximum(s - k, 0.0)
+    )
+    base = np.maximum(0.15 * s - out_of_money, 0.10 * s)
+    return np.asarray(base + np.asarray(mark, dtype=np.float64), dtype=np.float64)

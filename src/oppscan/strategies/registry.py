@@ -8,6 +8,7 @@ from oppscan.strategies.base import Strategy
 _STRATEGY_MODULES: tuple[str, ...] = (
     "funding_arbitrage",
     "futures_trade",
+    "options_trade",
     "spot_momentum",
     "spot_mean_reversion",
     "spot_breakout",
