@@ -64,6 +64,11 @@ def build_draft(
         market = _garch_t(rng, bars, 1)
         idio = _garch_t(rng, bars, n)
         returns = bar_sd * (np.sqrt(market_weight) * market + np.sqrt(1 - market_weight) * idio)
+        # Heavy-tailed GARCH paths of a few hundred bars realise anywhere within +-40% of their
+        # target; rescale each so its realised close-to-close vol is exactly the symbol's
+        # ``annual_vol`` on every timeframe (clustering and tails keep their shape). Then options
+        # priced at ``annual_vol`` are fair whichever timeframe a strategy measures RV on.
+        returns *= bar_sd / np.std(returns[1:], axis=0, ddof=1)
         z = np.abs(returns / bar_sd)
         base_per_bar = np.array(
             [listing.quote_volume_24h[s] / listing.price[s] for s in symbols]
@@ -110,7 +115,9 @@ def build_draft(
             imbalance[key] = float(np.clip(rng.normal(0.0, 0.08), -0.25, 0.25))
             hours = _funding_interval(exchange, rank, rng)
             interval[key] = hours
-            funding[key] = float((FAIR_FUNDING_PER_8H + rng.normal(0.0, 0.00002)) * hours / 8.0)
+            # Most perps sit at the 0.01%/8h clamp; a little noise, never far from it.
+            per_8h = np.clip(FAIR_FUNDING_PER_8H + rng.normal(0.0, 0.00001), 0.00006, 0.00014)
+            funding[key] = float(per_8h * hours / 8.0)
             premium[key] = float(rng.normal(0.0, 1.0))
             if symbol in future_symbols:
                 basis[key] = [
@@ -119,7 +126,7 @@ def build_draft(
                 ]
 
     option_symbols = symbols[: min(5, n)]
-    iv_atm = {s: _realised_vol(log_returns[(s, "1h")], "1h") for s in option_symbols}
+    iv_atm = {s: listing.annual_vol[s] for s in option_symbols}
     smile = {
         s: {"skew": float(rng.normal(-0.05, 0.02)), "curvature": float(rng.normal(0.08, 0.02))}
         for s in option_symbols
@@ -185,8 +192,3 @@ def _funding_interval(exchange: str, rank: int, rng: np.random.Generator) -> flo
     if exchange == "bybit":
         return 1.0 if draw < 0.2 else 4.0 if draw < 0.5 else 8.0
     return 4.0 if draw < 0.3 else 8.0
-
-
-def _realised_vol(log_returns: FloatArray, timeframe: str) -> float:
-    """Annualised close-to-close volatility of a path (what an options desk would call RV)."""
-    return float(np.std(log_returns[1:], ddof=1) * np.sqrt(BARS_PER_YEAR[timeframe]))

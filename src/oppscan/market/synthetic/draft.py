@@ -74,7 +74,7 @@ class MarketDraft:
         edit both. ``volume[(symbol, tf)]``: base-currency volume per bar, summed over all
         exchanges; each exchange gets its ``exchange_volume_share`` of it (the ticker's 24h
         quote volume is the last 24 hourly bars' volume times their closes).
-        ``annual_vol[symbol]``: the volatility the base paths were drawn with; ``beta[symbol]``:
+        ``annual_vol[symbol]``: the realised vol of every base path; ``beta[symbol]``:
         loading on the market factor; ``intrabar_range[(symbol, tf)]``: optional per-bar
         multiplier of the high/low wick size (default 1; a consolidation can shrink it).
 
@@ -95,8 +95,9 @@ class MarketDraft:
         from a dict means "not listed there" (no funding = no perp, and so on).
 
     Options (``option_symbols``, on every exchange of ``option_exchanges``)
-        ``iv_atm[symbol]``: at-the-money implied vol (annual); the base sets it to the realised
-        close-to-close vol of the 1h path, so implied ≈ realised on a control market.
+        ``iv_atm[symbol]``: at-the-money implied vol (annual); the base sets it to
+        ``annual_vol``, which is exactly the realised close-to-close vol of every base path
+        (each timeframe's path is rescaled to it), so implied ≈ realised on a control market.
         ``smile[symbol]``: ``{"skew": a, "curvature": b}``; the IV of a strike is
         ``iv_atm * (1 + a*m + b*m*m)`` with ``m = ln(K/S) / sqrt(T_years)`` (floored at 5%).
         ``option_expiry_days``: (7, 30, 90), expiring 08:00 UTC; ``option_moneyness``: strikes

@@ -75,7 +75,9 @@ def _render_bars(
         ts = (draft.as_of_ms // step) * step - step * np.arange(n - 1, -1, -1, dtype=np.int64)
         for exchange in draft.exchanges:
             # Each exchange's wicks differ a little; its closes are the latent path, offset.
-            wick = 0.6 * bar_sd * range_scale
+            # 0.44 bar sd per wick makes E[ln(H/L)^2] = 4 ln2 var, so the Parkinson estimator
+            # agrees with close-to-close volatility, as it would for a Brownian bar.
+            wick = 0.44 * bar_sd * range_scale
             up = np.exp(np.abs(rng.normal(0.0, 1.0, size=close.shape)) * wick)
             down = np.exp(-np.abs(rng.normal(0.0, 1.0, size=close.shape)) * wick)
             high = np.maximum(open_, close) * up

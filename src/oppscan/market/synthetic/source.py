@@ -48,9 +48,16 @@ class SyntheticSource:
         return self._universe
 
     def draft(self, as_of_ms: int = DEFAULT_AS_OF_MS) -> MarketDraft:
-        """The planted (or control) draft for ``as_of_ms``, before rendering."""
+        """The planted (or control) draft for ``as_of_ms``, before rendering.
+
+        The synthetic market ticks once a minute: ``as_of_ms`` is floored to its minute, so any
+        time within a minute gives the same snapshot, timestamp included.
+        """
         draft = build_draft(
-            self.seed, symbols_count=self.symbols_count, exchanges=self.exchanges, as_of_ms=as_of_ms
+            self.seed,
+            symbols_count=self.symbols_count,
+            exchanges=self.exchanges,
+            as_of_ms=as_of_ms - as_of_ms % 60_000,
         )
         if self.plant:
             plant_all(draft)

@@ -1,0 +1,203 @@
+"""The synthetic market: deterministic, well-formed, and fair when nothing is planted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oppscan.market.snapshot import TIMEFRAMES, MarketSnapshot
+from oppscan.market.synthetic import DEFAULT_AS_OF_MS, SyntheticSource, build_draft
+from oppscan.market.synthetic.base import BARS_PER_YEAR
+from oppscan.market.synthetic.render import render_snapshot
+
+MIN_BARS = {"1m": 500, "1h": 500, "4h": 300, "1d": 365}
+
+
+@pytest.fixture(scope="module")
+def control() -> MarketSnapshot:
+    return SyntheticSource(11, plant=False).build()
+
+
+def _same(a: MarketSnapshot, b: MarketSnapshot) -> bool:
+    if a.symbols != b.symbols or a.tickers != b.tickers or a.funding != b.funding:
+        return False
+    if a.futures != b.futures or a.fees != b.fees:
+        return False
+    for key, bars in a.ohlcv.items():
+        other = b.ohlcv[key]
+        if not all(
+            np.array_equal(getattr(bars, c), getattr(other, c))
+            for c in ("ts", "open", "high", "low", "close", "volume")
+        ):
+            return False
+    books = all(
+        np.array_equal(book.bids, b.books[k].bids) and np.array_equal(book.asks, b.books[k].asks)
+        for k, book in a.books.items()
+    )
+    options = all(
+        np.array_equal(chain.bids, b.options[k].bids) and np.array_equal(chain.iv, b.options[k].iv)
+        for k, chain in a.options.items()
+    )
+    return books and options
+
+
+def test_same_seed_and_bucket_render_identical_arrays() -> None:
+    first = SyntheticSource(3).build(DEFAULT_AS_OF_MS)
+    second = SyntheticSource(3).build(DEFAULT_AS_OF_MS + 30_000)  # same minute
+    assert _same(first, second)
+
+
+def test_other_seed_or_minute_is_another_market() -> None:
+    base = SyntheticSource(3).build(DEFAULT_AS_OF_MS)
+    assert not _same(base, SyntheticSource(4).build(DEFAULT_AS_OF_MS))
+    assert not _same(base, SyntheticSource(3).build(DEFAULT_AS_OF_MS + 60_000))
+
+
+async def test_fetch_equals_build_and_sleeps_the_latency() -> None:
+    import time
+
+    source = SyntheticSource(5, latency_ms=20)
+    started = time.perf_counter()
+    fetched = await source.fetch(DEFAULT_AS_OF_MS)
+    assert time.perf_counter() - started >= 6 * 0.020  # one sleep per kind of market data
+    assert _same(fetched, SyntheticSource(5).build(DEFAULT_AS_OF_MS))
+
+
+def test_shapes(control: MarketSnapshot) -> None:
+    assert len(control.symbols) == 40 and control.symbols[0] == "BTC/USDT"
+    assert control.exchanges == ("binance", "okx", "bybit")
+    for exchange in control.exchanges:
+        for symbol in control.symbols:
+            for tf in TIMEFRAMES:
+                bars = control.bars(exchange, symbol, tf)
+                assert bars is not None and len(bars) >= MIN_BARS[tf]
+                assert np.all(np.diff(bars.ts) > 0)
+                assert bars.ts[-1] <= control.as_of_ms < bars.ts[-1] + np.diff(bars.ts)[0]
+            assert (exchange, symbol) in control.tickers and (exchange, symbol) in control.books
+    assert len(control.options) == 5 * 3 and len(control.futures) == 10 * 3
+    assert set(control.fees) == set(control.exchanges)
+
+
+def test_prices_and_volumes_look_like_the_market(control: MarketSnapshot) -> None:
+    btc, eth = control.tickers[("binance", "BTC/USDT")], control.tickers[("binance", "ETH/USDT")]
+    assert 80_000 < btc.last < 100_000 and 2_500 < eth.last < 3_500
+    volumes = [control.tickers[("binance", s)].quote_volume_24h for s in control.symbols]
+    assert volumes[0] > 1e9 and volumes[-1] < volumes[0] / 50
+
+
+def test_symbol_count_is_a_parameter() -> None:
+    big = SyntheticSource(1, symbols_count=120, plant=False).build()
+    assert len(big.symbols) == 120 and big.symbols[-1].startswith("ALT")
+
+
+def test_ohlc_is_consistent(control: MarketSnapshot) -> None:
+    for bars in control.ohlcv.values():
+        assert np.all(bars.low <= np.minimum(bars.open, bars.close))
+        assert np.all(bars.high >= np.maximum(bars.open, bars.close))
+        assert np.all(bars.low > 0) and np.all(bars.volume > 0)
+        assert np.array_equal(bars.open[1:], bars.close[:-1])
+
+
+def test_last_close_is_the_ticker_price(control: MarketSnapshot) -> None:
+    for (exchange, symbol), ticker in control.tickers.items():
+        bars = control.bars(exchange, symbol, "1m")
+        assert bars is not None
+        assert bars.close[-1] == pytest.approx(ticker.last, rel=1e-12)
+        assert ticker.bid < ticker.last < ticker.ask
+
+
+def test_books_are_sorted_and_uncrossed(control: MarketSnapshot) -> None:
+    for key, book in control.books.items():
+        assert book.bids.shape[0] >= 20 and book.asks.shape[0] >= 20
+        assert np.all(np.diff(book.bids[:, 0]) < 0) and np.all(np.diff(book.asks[:, 0]) > 0)
+        assert book.bids[0, 0] < book.asks[0, 0]
+        assert np.all(book.bids[:, 1] > 0) and np.all(book.asks[:, 1] > 0)
+        ticker = control.tickers[key]
+        assert book.bids[0, 0] == pytest.approx(ticker.bid) and book.asks[0, 0] == pytest.approx(
+            ticker.ask
+        )
+
+
+def test_funding_is_fair_and_intervals_vary(control: MarketSnapshot) -> None:
+    intervals = {f.interval_hours for f in control.funding.values()}
+    assert intervals == {1.0, 4.0, 8.0}
+    for funding in control.funding.values():
+        # ~0.01% per 8h whatever the interval, i.e. ~11% a year
+        assert 0.05 < funding.annualised < 0.17
+        assert funding.next_funding_ms > control.as_of_ms
+        assert funding.next_funding_ms - control.as_of_ms <= funding.interval_hours * 3_600_000
+        assert funding.next_funding_ms % int(funding.interval_hours * 3_600_000) == 0
+
+
+def test_basis_is_fair_and_converges(control: MarketSnapshot) -> None:
+    year_ms = 365 * 86_400_000
+    for key, contracts in control.futures.items():
+        spot = control.tickers[key].last
+        near, far = contracts
+        assert near.expiry_ms < far.expiry_ms
+        premium_near, premium_far = near.mid / spot - 1, far.mid / spot - 1
+        assert 0 < premium_near < premium_far  # smaller for nearer expiry: converges at expiry
+        annual = premium_near / ((near.expiry_ms - control.as_of_ms) / year_ms)
+        assert control.risk_free_rate < annual < control.risk_free_rate + 0.03
+
+
+def test_implied_is_realised_on_the_control_market(control: MarketSnapshot) -> None:
+    for (exchange, symbol), chain in control.options.items():
+        for tf in ("1h", "1d"):
+            bars = control.bars(exchange, symbol, tf)
+            assert bars is not None
+            realised = np.std(np.diff(np.log(bars.close)), ddof=1) * np.sqrt(BARS_PER_YEAR[tf])
+            nearest = np.argmin(np.abs(chain.strikes - chain.underlying_price))
+            assert chain.iv[nearest] == pytest.approx(realised, rel=0.05)
+
+
+def test_option_quotes_bracket_a_sane_premium(control: MarketSnapshot) -> None:
+    chain = control.options[("okx", "BTC/USDT")]
+    assert len(np.unique(chain.expiries_ms)) == 3 and len(chain) >= 3 * 2 * 7
+    assert np.all(chain.asks > chain.bids) and np.all(chain.bids >= 0)
+    calls = chain.is_call
+    intrinsic = np.where(
+        calls,
+        np.maximum(0, chain.underlying_price - chain.strikes),
+        np.maximum(0, chain.strikes - chain.underlying_price),
+    )
+    assert np.all(chain.asks >= intrinsic * 0.99)
+
+
+def test_take_symbols_never_hands_out_a_symbol_twice() -> None:
+    draft = build_draft(9)
+    first = draft.take_symbols(5, "trend", candidates=draft.symbols[:10])
+    second = draft.take_symbols(5, "pairs", candidates=draft.symbols[:10])
+    assert not set(first) & set(second) and set(first) | set(second) == set(draft.symbols[:10])
+    with pytest.raises(ValueError, match="only 0 free"):
+        draft.take_symbols(1, "more", candidates=draft.symbols[:10])
+    again = build_draft(9)
+    assert again.take_symbols(5, "trend", candidates=again.symbols[:10]) == first
+
+
+def test_planted_edits_reach_the_snapshot_and_the_ground_truth() -> None:
+    from oppscan.market.synthetic import Planted, QuoteShift
+
+    draft = build_draft(2)
+    (symbol,) = draft.take_symbols(1, "test", candidates=draft.option_symbols)
+    draft.funding_rate[("bybit", symbol)] = 0.002
+    draft.option_quote_shifts[("okx", symbol)] = [QuoteShift(1, 4, True, 0.2)]
+    draft.plant(Planted("funding_arbitrage", symbol, "bybit", True, "high_funding"))
+    snapshot = render_snapshot(draft, "test")
+    assert snapshot.funding[("bybit", symbol)].rate == 0.002
+    chain, fair = snapshot.options[("okx", symbol)], snapshot.options[("binance", symbol)]
+    rich = 2 * (1 * len(draft.option_moneyness) + 4)  # expiry 1, strike 4, call
+    assert chain.iv[rich] == pytest.approx(fair.iv[rich] + 0.2)
+    assert draft.ground_truth[0].symbol == symbol
+
+
+def test_control_market_has_no_ground_truth() -> None:
+    assert SyntheticSource(4, plant=False).ground_truth() == []
+
+
+def test_ground_truth_names_listed_symbols() -> None:
+    source = SyntheticSource(4)
+    snapshot = source.build()
+    for planted in source.ground_truth():
+        assert planted.symbol in snapshot.symbols
+        assert planted.exchange is None or planted.exchange in snapshot.exchanges
