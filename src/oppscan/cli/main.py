@@ -59,15 +59,16 @@ def serve(
             "the store, and other processes could not see its scans"
         )
     if settings.embedded:
-        err.print(f"oppscan serve: {EMBEDDED_NOTE}")
+        typer.echo(f"oppscan serve: {EMBEDDED_NOTE}", err=True)
     else:
-        err.print(
+        typer.echo(
             f"oppscan serve: store and job queue on Redis ({_redacted(settings.redis_url)}), "
-            f"{workers} API process(es); run `oppscan worker` to execute scans"
+            f"{workers} API process(es); `oppscan worker` processes run the scans",
+            err=True,
         )
     if print_demo_token:
         token = issue_token(settings, DEMO_USER, tier="pro", ttl_seconds=DEMO_TTL_SECONDS)
-        out.print(f"open http://{host}:{port}/ — demo token: {token}", soft_wrap=True)
+        typer.echo(f"open http://{host}:{port}/ — demo token: {token}")
 
     import uvicorn
 
@@ -178,3 +179,7 @@ def _register_market_app() -> None:
 
 
 _register_market_app()
+
+
+if __name__ == "__main__":
+    app()
