@@ -9,6 +9,7 @@ _STRATEGY_MODULES: tuple[str, ...] = (
     "funding_arbitrage",
     "futures_trade",
     "options_trade",
+    "complex_strategy",
     "spot_momentum",
     "spot_mean_reversion",
     "spot_breakout",
