@@ -55,10 +55,16 @@ async def run_scan(body: DiscoverInput, as_json: bool, out: Console, err: Consol
         await container.close()
 
     if as_json:
-        out.print_json(render_results(page).model_dump_json())
+        # Plain text, not rich: the output is for other programs, so nothing may wrap it.
+        out.file.write(render_results(page).model_dump_json(indent=2) + "\n")
     else:
         _print_strategies(view, err)
-        out.print(_table(page.opportunities, page.total))
+        if page.opportunities:
+            out.print(_table(page.opportunities, page.total))
+        else:
+            out.print(
+                f"no opportunity found ({view.record.status.value} scan {view.record.scan_id})"
+            )
     return 0 if view.record.status.value in ("complete", "partial") else 1
 
 
