@@ -19,6 +19,14 @@ market_app = typer.Typer(
     name="market", help="Market data: record a snapshot to replay later.", no_args_is_help=True
 )
 _out = Console()
+
+
+@market_app.callback()
+def _market() -> None:
+    """Market data: record a snapshot to replay later."""
+    # A callback keeps `market` a group even with one command, so it reads `market record FILE`.
+
+
 _err = Console(stderr=True)
 
 
