@@ -227,4 +227,4 @@ def _bytes_client(client: aioredis.Redis | None) -> tuple[aioredis.Redis | None,
     pool = client.connection_pool.__class__(
         connection_class=client.connection_pool.connection_class, **kwargs
     )
-    return aioredis.Redis(connection_pool=pool), True
+    return aioredis.Redis.from_pool(pool), True  # owns the pool: aclose() disconnects it
