@@ -34,7 +34,8 @@ STOP_SIGMAS = 2.0  # stop distance in daily sigmas
 MARGIN_AT_RISK = 0.25  # at most this share of the margin is lost at the stop
 LIQUIDATION_BUFFER = 2.0  # liquidation at least this many stop distances away
 MAINTENANCE_MARGIN = 0.005
-LEVERAGE_RANGE = (2, 5)
+# 2-5x normally; the most volatile names (daily sigma above ~6%) are traded unlevered.
+LEVERAGE_RANGE = (1, 5)
 DEPTH_BAND_BPS = 25.0
 VOLUME_SHARE = 0.01
 MS_PER_DAY = 86_400_000
@@ -116,7 +117,7 @@ def _perp_trend(
         min(MARGIN_AT_RISK / stop_frac, 1.0 / (LIQUIDATION_BUFFER * stop_frac + MAINTENANCE_MARGIN))
     )
     if leverage < LEVERAGE_RANGE[0]:
-        return None  # too volatile to lever safely
+        return None  # even unlevered, the stop would risk more than a quarter of the capital
     leverage = min(leverage, LEVERAGE_RANGE[1])
     liquidation_frac = 1.0 / leverage - MAINTENANCE_MARGIN
     expected_move = abs(mean4) * bars_per_day * HOLDING_DAYS * DRIFT_PERSISTENCE
