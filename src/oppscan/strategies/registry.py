@@ -13,6 +13,10 @@ _STRATEGY_MODULES: tuple[str, ...] = (
     "spot_momentum",
     "spot_mean_reversion",
     "spot_breakout",
+    "scalping",
+    "market_making",
+    "pairs_trading",
+    "statistical_arbitrage",
 )
 
 
