@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from oppscan.auth import TokenInvalid, issue_token, verify_token
+from oppscan.auth import TokenInvalid, VerifiedTokens, issue_token, verify_token
 from oppscan.settings import Settings
 
 SECRET = "unit-test-secret-of-at-least-32-bytes!"
@@ -138,3 +138,28 @@ def test_rs256_token_signed_by_another_key_is_refused() -> None:
 def test_issue_refuses_unknown_tier(settings: Settings) -> None:
     with pytest.raises(ValueError, match="tier"):
         issue_token(settings, "alice", tier="gold")
+
+
+def test_verified_tokens_remember_a_token_until_it_expires(settings: Settings) -> None:
+    tokens = VerifiedTokens(settings, max_entries=2)
+    token = issue_token(settings, "alice", ttl_seconds=60)
+    assert tokens.verify(token) is tokens.verify(token)  # the second answer is the remembered one
+    for user in ("bob", "carol", "dave"):
+        assert tokens.verify(issue_token(settings, user)).user_id == user  # bounded, still right
+    expired = _hs({"sub": "erin", "exp": int(time.time()) - 60})
+    with pytest.raises(TokenInvalid, match="expired"):
+        tokens.verify(expired)
+    with pytest.raises(TokenInvalid, match="signature"):
+        tokens.verify(token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"))
+
+
+def test_a_remembered_token_is_refused_once_it_expires(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = VerifiedTokens(settings)
+    token = issue_token(settings, "alice", ttl_seconds=60)
+    tokens.verify(token)
+    later = time.time() + 3600
+    monkeypatch.setattr("oppscan.auth.time.time", lambda: later)
+    with pytest.raises(TokenInvalid, match="expired"):
+        tokens.verify(token)

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from oppscan.api import ops_routes, scan_routes, web
 from oppscan.api.errors import install_error_handlers
 from oppscan.api.metrics import AccessLogMiddleware, ApiMetrics
+from oppscan.auth import VerifiedTokens
 from oppscan.logs import configure_logging, get_logger
 from oppscan.settings import Settings
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         openapi_url="/openapi.json",
     )
     app.state.metrics = ApiMetrics()
+    app.state.tokens = VerifiedTokens(settings)
     install_error_handlers(app)
     app.include_router(scan_routes.router)
     app.include_router(ops_routes.router)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from oppscan.auth import TokenInvalid, verify_token
+from oppscan.auth import TokenInvalid, VerifiedTokens
 from oppscan.service.principal import Principal
 from oppscan.service.scans import ScanService
 
@@ -33,7 +33,8 @@ async def current_principal(
 ) -> Principal:
     if credentials is None:
         raise TokenInvalid("missing bearer token: send 'Authorization: Bearer <JWT>'")
-    principal = verify_token(get_container(request).settings, credentials.credentials)
+    tokens: VerifiedTokens = request.app.state.tokens
+    principal = tokens.verify(credentials.credentials)
     # The access log line names the user (see metrics.AccessLogMiddleware).
     request.state.user_id = principal.user_id
     return principal
