@@ -27,7 +27,7 @@ from oppscan.market.snapshot import (
     Ticker,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _BAR_COLUMNS = ("open", "high", "low", "close", "volume")
 _OPTION_COLUMNS = ("strikes", "bids", "asks", "iv")
 
@@ -60,13 +60,24 @@ def encode_snapshot(snapshot: MarketSnapshot) -> bytes:
     }
     arrays: dict[str, np.ndarray[Any, Any]] = {}
 
-    bar_rows, start = [], 0
+    # Bar times are nearly always evenly spaced: such a series stores [first, step] in the
+    # index instead of its array (a sixth of the bytes); irregular ones keep theirs.
+    bar_rows: list[list[Any]] = []
+    irregular_ts: list[np.ndarray[Any, Any]] = []
+    start, ts_start = 0, 0
     for (e, s, tf), bars in snapshot.ohlcv.items():
-        bar_rows.append([e, s, tf, start, len(bars)])
+        steps = np.diff(bars.ts)
+        if len(bars) >= 2 and np.all(steps == steps[0]):
+            ts_ref: list[int] = [int(bars.ts[0]), int(steps[0])]
+        else:
+            ts_ref = [-1, ts_start]
+            irregular_ts.append(bars.ts)
+            ts_start += len(bars)
+        bar_rows.append([e, s, tf, start, len(bars), *ts_ref])
         start += len(bars)
     index["ohlcv"] = bar_rows
     all_bars = list(snapshot.ohlcv.values())
-    arrays["bars_ts"] = _concat([b.ts for b in all_bars], np.int64)
+    arrays["bars_ts"] = _concat(irregular_ts, np.int64)
     for column in _BAR_COLUMNS:
         arrays[f"bars_{column}"] = _concat([getattr(b, column) for b in all_bars], np.float64)
 
@@ -111,10 +122,15 @@ def decode_snapshot(data: bytes) -> MarketSnapshot:
         array.flags.writeable = False
 
     ohlcv: dict[tuple[str, str, str], Bars] = {}
-    for e, s, tf, start, length in index["ohlcv"]:
+    for e, s, tf, start, length, first_ts, ts_arg in index["ohlcv"]:
         end = start + length
         columns = {c: arrays[f"bars_{c}"][start:end] for c in _BAR_COLUMNS}
-        ohlcv[(e, s, tf)] = Bars(ts=arrays["bars_ts"][start:end], **columns)
+        if first_ts >= 0:  # evenly spaced: ts_arg is the step
+            ts = first_ts + ts_arg * np.arange(length, dtype=np.int64)
+            ts.flags.writeable = False
+        else:  # ts_arg is where the series starts in bars_ts
+            ts = arrays["bars_ts"][ts_arg : ts_arg + length]
+        ohlcv[(e, s, tf)] = Bars(ts=ts, **columns)
 
     books: dict[tuple[str, str], OrderBook] = {}
     levels = arrays["book_levels"]

@@ -127,3 +127,24 @@ def test_build_source_chooses_by_setting(tmp_path: Path, snapshot: MarketSnapsho
     assert isinstance(ccxt_source, CcxtSource) and ccxt_source.exchange_ids == ("okx",)
     with pytest.raises(ValueError, match="synthetic"):
         build_source(Settings(market_source="nonsense"))
+
+
+def test_irregular_bar_times_survive_the_round_trip() -> None:
+    from oppscan.market.snapshot import Bars
+
+    ts = np.array([0, 60_000, 180_000], dtype=np.int64)  # a missing minute
+    prices = np.array([1.0, 2.0, 3.0])
+    single = np.array([5], dtype=np.int64)
+    snapshot = MarketSnapshot(
+        source="x",
+        as_of_ms=1,
+        exchanges=("e",),
+        symbols=("A/USDT",),
+        ohlcv={
+            ("e", "A/USDT", "1m"): Bars(ts, prices, prices, prices, prices, prices),
+            ("e", "A/USDT", "1d"): Bars(
+                single, prices[:1], prices[:1], prices[:1], prices[:1], prices[:1]
+            ),
+        },
+    )
+    assert_equal_snapshots(snapshot, decode_snapshot(encode_snapshot(snapshot)))
