@@ -40,6 +40,7 @@ class Server:
     banner: str  # what `serve` wrote before uvicorn started
     demo_token: str
     stderr_path: Path
+    pid: int
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             time.sleep(0.1)
         stdout = out_path.read_text()
         token = stdout.rsplit("demo token: ", 1)[1].strip()
-        yield Server(base_url, err_path.read_text() + stdout, token, err_path)
+        yield Server(base_url, err_path.read_text() + stdout, token, err_path, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -93,6 +94,8 @@ def test_serve_says_it_runs_embedded_and_prints_a_working_demo_token(server: Ser
     )
     assert r.status_code == 200
     assert r.json()["strategies"]
+    # One process, embedded: the server process itself answered.
+    assert r.headers["x-oppscan-process"].endswith(f":{server.pid}")
 
 
 def test_web_page_and_docs_are_served(server: Server) -> None:

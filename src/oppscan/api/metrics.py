@@ -7,6 +7,8 @@ small. Each app has its own registry: two apps in one process (tests) never coll
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from typing import Any
 
@@ -65,12 +67,20 @@ def _route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED
 
 
+PROCESS_HEADER = b"x-oppscan-process"
+
+
 class AccessLogMiddleware:
-    """Pure ASGI (not BaseHTTPMiddleware), so streamed SSE responses pass through untouched."""
+    """Pure ASGI (not BaseHTTPMiddleware), so streamed SSE responses pass through untouched.
+
+    Every response also names the process that answered it (``X-Oppscan-Process: host:pid``),
+    so an operator, or a test, can see that any API process answers any request.
+    """
 
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self.process = f"{socket.gethostname()}:{os.getpid()}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,6 +95,7 @@ class AccessLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                message["headers"] = [*message.get("headers", ()), (PROCESS_HEADER, self.process)]
             await send(message)
 
         self.metrics.in_flight.inc()
