@@ -129,7 +129,8 @@ class SharedMarketData:
         return self._current.get(bucket_key, bucket_key)
 
     async def _make_current(self, bucket_key: str, key: str) -> None:
-        self._current[bucket_key] = key
+        # Only the present bucket can still be asked for: forget the pointers of older ones.
+        self._current = {bucket_key: key}
         if self._redis is not None:
             await self._redis.set(
                 self._data_key(bucket_key) + ":current", key, px=self._data_ttl_ms()
