@@ -10,6 +10,8 @@ _STRATEGY_MODULES: tuple[str, ...] = (
     "futures_trade",
     "options_trade",
     "complex_strategy",
+    "hedge_position",
+    "risk_management",
     "spot_momentum",
     "spot_mean_reversion",
     "spot_breakout",
