@@ -18,6 +18,12 @@ def control() -> MarketSnapshot:
     return SyntheticSource(11, plant=False).build()
 
 
+@pytest.fixture(scope="module", params=[False, True], ids=["control", "planted"])
+def market(request: pytest.FixtureRequest) -> MarketSnapshot:
+    """Both markets: whatever the planters do, the data must stay well-formed."""
+    return SyntheticSource(11, plant=request.param).build()
+
+
 def _same(a: MarketSnapshot, b: MarketSnapshot) -> bool:
     if a.symbols != b.symbols or a.tickers != b.tickers or a.funding != b.funding:
         return False
@@ -63,19 +69,19 @@ async def test_fetch_equals_build_and_sleeps_the_latency() -> None:
     assert _same(fetched, SyntheticSource(5).build(DEFAULT_AS_OF_MS))
 
 
-def test_shapes(control: MarketSnapshot) -> None:
-    assert len(control.symbols) == 40 and control.symbols[0] == "BTC/USDT"
-    assert control.exchanges == ("binance", "okx", "bybit")
-    for exchange in control.exchanges:
-        for symbol in control.symbols:
+def test_shapes(market: MarketSnapshot) -> None:
+    assert len(market.symbols) == 40 and market.symbols[0] == "BTC/USDT"
+    assert market.exchanges == ("binance", "okx", "bybit")
+    for exchange in market.exchanges:
+        for symbol in market.symbols:
             for tf in TIMEFRAMES:
-                bars = control.bars(exchange, symbol, tf)
+                bars = market.bars(exchange, symbol, tf)
                 assert bars is not None and len(bars) >= MIN_BARS[tf]
                 assert np.all(np.diff(bars.ts) > 0)
-                assert bars.ts[-1] <= control.as_of_ms < bars.ts[-1] + np.diff(bars.ts)[0]
-            assert (exchange, symbol) in control.tickers and (exchange, symbol) in control.books
-    assert len(control.options) == 5 * 3 and len(control.futures) == 10 * 3
-    assert set(control.fees) == set(control.exchanges)
+                assert bars.ts[-1] <= market.as_of_ms < bars.ts[-1] + np.diff(bars.ts)[0]
+            assert (exchange, symbol) in market.tickers and (exchange, symbol) in market.books
+    assert len(market.options) == 5 * 3 and len(market.futures) == 10 * 3
+    assert set(market.fees) == set(market.exchanges)
 
 
 def test_prices_and_volumes_look_like_the_market(control: MarketSnapshot) -> None:
@@ -90,29 +96,29 @@ def test_symbol_count_is_a_parameter() -> None:
     assert len(big.symbols) == 120 and big.symbols[-1].startswith("ALT")
 
 
-def test_ohlc_is_consistent(control: MarketSnapshot) -> None:
-    for bars in control.ohlcv.values():
+def test_ohlc_is_consistent(market: MarketSnapshot) -> None:
+    for bars in market.ohlcv.values():
         assert np.all(bars.low <= np.minimum(bars.open, bars.close))
         assert np.all(bars.high >= np.maximum(bars.open, bars.close))
         assert np.all(bars.low > 0) and np.all(bars.volume > 0)
         assert np.array_equal(bars.open[1:], bars.close[:-1])
 
 
-def test_last_close_is_the_ticker_price(control: MarketSnapshot) -> None:
-    for (exchange, symbol), ticker in control.tickers.items():
-        bars = control.bars(exchange, symbol, "1m")
+def test_last_close_is_the_ticker_price(market: MarketSnapshot) -> None:
+    for (exchange, symbol), ticker in market.tickers.items():
+        bars = market.bars(exchange, symbol, "1m")
         assert bars is not None
         assert bars.close[-1] == pytest.approx(ticker.last, rel=1e-12)
         assert ticker.bid < ticker.last < ticker.ask
 
 
-def test_books_are_sorted_and_uncrossed(control: MarketSnapshot) -> None:
-    for key, book in control.books.items():
+def test_books_are_sorted_and_uncrossed(market: MarketSnapshot) -> None:
+    for key, book in market.books.items():
         assert book.bids.shape[0] >= 20 and book.asks.shape[0] >= 20
         assert np.all(np.diff(book.bids[:, 0]) < 0) and np.all(np.diff(book.asks[:, 0]) > 0)
         assert book.bids[0, 0] < book.asks[0, 0]
         assert np.all(book.bids[:, 1] > 0) and np.all(book.asks[:, 1] > 0)
-        ticker = control.tickers[key]
+        ticker = market.tickers[key]
         assert book.bids[0, 0] == pytest.approx(ticker.bid) and book.asks[0, 0] == pytest.approx(
             ticker.ask
         )
@@ -201,3 +207,10 @@ def test_ground_truth_names_listed_symbols() -> None:
     for planted in source.ground_truth():
         assert planted.symbol in snapshot.symbols
         assert planted.exchange is None or planted.exchange in snapshot.exchanges
+
+
+def test_ground_truth_is_deterministic_and_symbols_are_not_shared() -> None:
+    first, second = SyntheticSource(8).ground_truth(), SyntheticSource(8).ground_truth()
+    assert first == second
+    draft = SyntheticSource(8).draft()
+    assert set(draft.taken) >= {p.symbol for p in draft.ground_truth}
