@@ -12,6 +12,7 @@ _STRATEGY_MODULES: tuple[str, ...] = (
     "complex_strategy",
     "hedge_position",
     "risk_management",
+    "portfolio_optimization",
     "spot_momentum",
     "spot_mean_reversion",
     "spot_breakout",
