@@ -14,7 +14,8 @@ from oppscan.market.synthetic.plants import plant_all
 from oppscan.market.synthetic.render import render_snapshot
 
 # A whole snapshot is several kinds of market data; a real exchange answers each with its own
-# request, so the configured latency is slept once per kind.
+# request. Every one of them waits the configured latency, concurrently as a real client would
+# issue them, so a fetch takes about ``latency_ms`` in all.
 _DATA_KINDS = ("ohlcv", "tickers", "order_books", "funding", "futures", "options")
 
 
@@ -22,8 +23,9 @@ class SyntheticSource:
     """A ``MarketSource``: the market is a pure function of ``seed`` and the minute of ``as_of_ms``.
 
     ``plant=False`` is the control market: random walks, fair funding and basis, options on the
-    smile around realised volatility, no planted opportunity. ``latency_ms`` is slept for every
-    kind of market data fetched, to act out slow exchanges.
+    smile around realised volatility, no planted opportunity. ``latency_ms`` is slept by every
+    kind of market data fetched (concurrently: a fetch takes about ``latency_ms``), to act out
+    slow exchanges.
     """
 
     def __init__(
@@ -70,8 +72,8 @@ class SyntheticSource:
 
     async def fetch(self, as_of_ms: int) -> MarketSnapshot:
         if self.latency_ms > 0:
-            for _kind in _DATA_KINDS:
-                await asyncio.sleep(self.latency_ms / 1000.0)
+            delay = self.latency_ms / 1000.0
+            await asyncio.gather(*(asyncio.sleep(delay) for _kind in _DATA_KINDS))
         return await asyncio.to_thread(self.build, as_of_ms)
 
     def ground_truth(self, as_of_ms: int | None = None) -> list[Planted]:
