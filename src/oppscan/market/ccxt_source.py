@@ -143,7 +143,7 @@ class CcxtSource:
             and m.get("linear")
             and m.get("base") in bases
             and m.get("expiry")
-            and m["expiry"] - now_ms < _YEAR_MS
+            and 0 < m["expiry"] - now_ms < _YEAR_MS
             and m.get("active", True)
         ]
 
