@@ -229,7 +229,8 @@ def _opportunity(
     breakevens = _breakevens(spots, pnl)
     payoff_facts = {
         "max_profit_usd": max_profit * units,
-        "max_loss_usd": None if unbounded else -worst * units,
+        # Unbounded: the worst loss seen on the grid (spot from 0.2x to 3x today).
+        "max_loss_usd": -worst * units,
         "max_loss_unbounded": unbounded,
         "breakevens": breakevens,
     }

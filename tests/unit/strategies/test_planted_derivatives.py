@@ -13,17 +13,26 @@ symbol (|z| > 3.2), i.e. ~0.3 expected over 5 x 40 symbols.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
 import pytest
 
-from oppscan.domain.models import Opportunity
+from oppscan.domain.models import Holding, Opportunity, Portfolio
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.source import SyntheticSource
-from oppscan.strategies import complex_strategy, funding_arbitrage, futures_trade, options_trade
-from oppscan.strategies.base import StrategyRequest
+from oppscan.strategies import (
+    complex_strategy,
+    funding_arbitrage,
+    futures_trade,
+    hedge_position,
+    options_trade,
+    portfolio_optimization,
+    risk_management,
+)
+from oppscan.strategies.base import StrategyRequest, StrategySkipped
 
 SEEDS = (0, 1, 2, 3, 4)
 SCANNERS = {
@@ -106,6 +115,8 @@ def test_every_reported_opportunity_pays_after_costs(planted: list[Scanned]) -> 
                 assert o.capacity_usd > 0 and o.legs
                 assert o.required_capital_usd <= REQUEST.capital_usd * 1.001
                 assert o.estimated_timeframe in ("minutes", "hours", "days", "weeks")
+                json.dumps(o.evidence, allow_nan=False)
+                json.dumps(o.metadata, allow_nan=False)
 
 
 def test_confidence_is_not_a_constant(planted: list[Scanned]) -> None:
@@ -125,11 +136,80 @@ def test_control_market_gives_almost_nothing(control: list[Scanned]) -> None:
     assert len(found) <= CONTROL_BOUND, found
 
 
+PORTFOLIO_SCANNERS = (
+    hedge_position.STRATEGY,
+    risk_management.STRATEGY,
+    portfolio_optimization.STRATEGY,
+)
+
+
+def _portfolio(market: MarketSnapshot) -> Portfolio:
+    """BTC, ETH and the smallest name of the universe, about 60/25/15, and some cash."""
+    small = market.symbols[-1]
+    price = {s: market.tickers[("binance", s)].mid for s in ("BTC/USDT", "ETH/USDT", small)}
+    return Portfolio(
+        holdings=(
+            Holding(symbol="BTC/USDT", quantity=60_000 / price["BTC/USDT"]),
+            Holding(symbol="ETH/USDT", quantity=25_000 / price["ETH/USDT"]),
+            Holding(symbol=small, quantity=15_000 / price[small]),
+        ),
+        cash_usd=10_000.0,
+    )
+
+
+@pytest.mark.parametrize("scanner", PORTFOLIO_SCANNERS, ids=lambda s: s.info.id)
+def test_portfolio_scanners_skip_without_holdings(planted: list[Scanned], scanner) -> None:  # type: ignore[no-untyped-def]
+    assert scanner.info.needs_portfolio
+    for portfolio in (None, Portfolio(cash_usd=1_000.0)):
+        with pytest.raises(StrategySkipped, match="no holdings in the request"):
+            scanner.scan(planted[0].market, StrategyRequest(portfolio=portfolio))
+
+
+def test_portfolio_scanners_on_the_synthetic_market(planted: list[Scanned]) -> None:
+    for scanned in planted:
+        market = scanned.market
+        request = StrategyRequest(capital_usd=50_000.0, portfolio=_portfolio(market))
+        hedges = hedge_position.STRATEGY.scan(market, request)
+        risks = risk_management.STRATEGY.scan(market, request)
+        rebalances = portfolio_optimization.STRATEGY.scan(market, request)
+
+        # Every holding can at least be hedged with its own perp; every hedge cuts variance.
+        assert {o.symbol for o in hedges if o.opportunity_type == "perp_hedge"} == {
+            h.symbol
+            for h in request.portfolio.holdings  # type: ignore[union-attr]
+        }
+        for o in hedges:
+            assert 0 < o.evidence["variance_reduction"] <= 1
+            assert o.evidence["cvar95_hedged_usd"] < o.evidence["cvar95_unhedged_usd"]
+            assert "cost_usd" in o.evidence and "hedge_ratio" in o.evidence
+
+        # 60% in BTC is trimmed; the measures are ordered as they must be.
+        assert "trim_position" in {o.opportunity_type for o in risks}
+        for o in risks:
+            ev = o.evidence
+            for method in ("hist", "param"):
+                assert ev[f"var99_{method}"] >= ev[f"var95_{method}"] > 0
+                assert ev[f"cvar99_{method}"] >= ev[f"cvar95_{method}"] >= ev[f"var95_{method}"]
+            assert ev["after"]["cvar95_hist"] < ev["cvar95_hist"]
+            assert 1 / 3 < ev["herfindahl"] <= 1
+
+        for o in [*hedges, *risks, *rebalances]:
+            json.dumps(o.evidence, allow_nan=False)
+            assert o.profit_potential_usd > 0 and 0 <= o.confidence_score <= 1
+        for o in rebalances:
+            for key in ("current_weights", "target_weights"):
+                assert sum(o.evidence[key].values()) == pytest.approx(1.0)
+                assert min(o.evidence[key].values()) >= 0
+
+
 def test_scanners_are_fast_on_the_40_symbol_market(planted: list[Scanned]) -> None:
+    """All seven derivatives and portfolio scanners together, well under 400 ms of CPU."""
     market = planted[0].market
-    for scanner in SCANNERS.values():  # warm up imports and caches
-        scanner.scan(market, REQUEST)
+    request = StrategyRequest(capital_usd=10_000.0, portfolio=_portfolio(market))
+    everything = [*SCANNERS.values(), *PORTFOLIO_SCANNERS]
+    for scanner in everything:  # warm up imports and caches
+        scanner.scan(market, request)
     start = time.process_time()
-    for scanner in SCANNERS.values():
-        scanner.scan(market, REQUEST)
-    assert time.process_time() - start < 0.25
+    for scanner in everything:
+        scanner.scan(market, request)
+    assert time.process_time() - start < 0.3
