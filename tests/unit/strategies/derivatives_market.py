@@ -152,12 +152,7 @@ def option_chain(
     """Calls and puts on a smile ``iv_atm * (1 + skew*k + k^2)``, ``k = ln(K/S)``; quotes are
     Black-Scholes at that IV, ``half_spread`` of the premium either side. ``shifts`` moves one
     quote's IV: key (expiry days, moneyness, is_call)."""
-    rows = [
-        (d, m, c)
-        for d in expiry_days
-        for m in moneyness
-        for c in (True, False)
-    ]
+    rows = [(d, m, c) for d in expiry_days for m in moneyness for c in (True, False)]
     days = np.array([r[0] for r in rows], dtype=np.float64)
     strikes = np.array([round(spot * r[1], 6) for r in rows])
     is_call = np.array([r[2] for r in rows])
