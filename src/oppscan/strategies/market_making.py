@@ -39,7 +39,7 @@ MIN_QUOTE_VOLUME_USD = 1_000_000.0
 DEPTH_BAND_BPS = 50.0
 DEPTH_SHARE = 0.1
 HORIZON_MINUTES = 60.0
-MIN_SIZE_USD = 50.0
+MIN_SIZE_USD = 1_000.0  # a quote smaller than this is not making a market, just a bet
 
 
 class MarketMaking:

@@ -1,10 +1,11 @@
-"""Spot momentum: a trend that the 1h, 4h and 1d bars all agree on, and strong enough to trust.
+"""Spot momentum: a trend that the 1h, 4h and 1d bars agree on, and strong enough to trust.
 
 Each timeframe votes bullish when its fast EMA is above its slow EMA (the MACD line is
-positive) and RSI is above 50. All three must agree. The trend's strength is the t-statistic of
-the mean 4h log return over the last ``DRIFT_BARS`` bars; the drift is shrunk towards zero by
-``1 - (T_SHRINK / t)^2`` (a James-Stein-like discount: a t of 2 is mostly luck) and projected
-over the holding horizon. Spot is long-only: a bearish trend is no trade without a short.
+positive) and RSI is above 50; the 4h chart and at least one other must agree. The trend's
+strength is the t-statistic of the mean 4h log return over the last ``DRIFT_BARS`` bars; the
+drift is shrunk towards zero by ``1 - (T_SHRINK / t)^2`` (a James-Stein-like discount: a t of 2
+is mostly luck) and projected over the holding horizon. An overbought RSI lowers the
+confidence. Spot is long-only: a bearish trend is no trade without a short.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ INFO = StrategyInfo(
 )
 
 TIMEFRAMES = ("1h", "4h", "1d")
+MIN_AGREEING = 2
 MIN_BARS = 60
 DRIFT_BARS = 60  # 10 days of 4h bars
-MIN_T = 2.5  # t-statistic of the 4h drift required to act
+MIN_T = 3.0  # t-statistic of the 4h drift required to act
 T_SHRINK = 2.0
 HORIZON_BARS = 6  # hold for about a day of 4h bars
-MAX_RSI = 92.0  # beyond this the move is exhausted rather than trending
 GATES = ind.LiquidityGates()
 
 
@@ -70,7 +71,7 @@ class SpotMomentum:
         if sd <= 0:
             return None
         drift = float(returns.mean())
-        t_stat = drift / sd * np.sqrt(DRIFT_BARS)
+        t_stat = float(drift / sd * np.sqrt(DRIFT_BARS))
         if t_stat < MIN_T:
             return None
 
@@ -83,7 +84,9 @@ class SpotMomentum:
             votes[tf] = {"bullish": bullish, "rsi": round(rsi, 3), "macd_hist_pct": hist * 100}
         agreeing = [tf for tf in TIMEFRAMES if votes[tf]["bullish"]]
         rsi_4h = float(votes["4h"]["rsi"])
-        if len(agreeing) < len(TIMEFRAMES) or rsi_4h > MAX_RSI:
+        # The 4h chart carries the drift test and must agree; one of the other two may lag (the
+        # 1h chart pulls back inside a trend all the time).
+        if "4h" not in agreeing or len(agreeing) < MIN_AGREEING:
             return None
 
         shrink = max(0.0, 1.0 - (T_SHRINK / t_stat) ** 2)
@@ -99,7 +102,10 @@ class SpotMomentum:
         entry = trade.entry_price
         stop = entry - 2.0 * atr
         exit_price = entry * float(np.exp(expected_move))
-        confidence = ind.logistic(1.5 * (t_stat - MIN_T)) * (0.6 + 0.4 * (1 - rsi_4h / 100) * 2)
+        agreement = len(agreeing) / len(TIMEFRAMES)
+        # An overbought 4h RSI makes a pullback likelier: 1.0 at RSI 50, 0.64 at RSI 95.
+        exhaustion = 0.6 + 0.8 * (1 - rsi_4h / 100)
+        confidence = ind.logistic(1.5 * (t_stat - MIN_T)) * agreement * min(1.0, exhaustion)
         return build_opportunity(
             INFO,
             market,

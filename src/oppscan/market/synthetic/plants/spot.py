@@ -1,9 +1,318 @@
-"""Planting functions for the spot and statistical strategies (owned by the spot engineer)."""
+"""Planting functions for the spot and statistical strategies.
+
+Each planter takes its symbols through ``draft.take_symbols`` (never the five largest: the
+statistical-arbitrage hedge is the largest, and the derivatives planters use the chained ones),
+edits the draft in place and records ``Planted`` ground truth. Every strategy also gets a plant
+a scanner must NOT report (``profitable=False``): the same structure where fees, spread and
+slippage exceed the edge, or where the statistics behind the look are absent (a correlated but
+not cointegrated pair stretched like a real one). Magnitudes are set in units of each symbol's
+own bar volatility, against the base market's fees (10 bps taker, 8-10 bps maker).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from oppscan.market.synthetic.draft import MarketDraft
+import numpy as np
 
-PLANTERS: list[Callable[[MarketDraft], None]] = []
+from oppscan.market.synthetic.draft import MarketDraft, Planted
+
+_MIN_RANK = 5  # leave the majors alone (hedges, option chains, futures)
+
+
+def _pool(draft: MarketDraft, upto: int | None = None) -> list[str]:
+    return [s for s in draft.symbols[_MIN_RANK:upto] if s not in draft.taken]
+
+
+def _bar_sd(draft: MarketDraft, symbol: str, tf: str) -> float:
+    return float(np.std(draft.log_returns[(symbol, tf)], ddof=1))
+
+
+def _ar1_path(rng: np.random.Generator, n: int, phi: float, shock_sd: float) -> np.ndarray:
+    """An AR(1) level starting at 0; the recursion is short (hundreds of steps) and seeded."""
+    shocks = rng.normal(0.0, shock_sd, n)
+    level = np.zeros(n)
+    for t in range(1, n):
+        level[t] = phi * level[t - 1] + shocks[t]
+    return level
+
+
+def _stretch(level: np.ndarray, target: float, bars: int = 3) -> np.ndarray:
+    """Walk the last ``bars`` values of a level in even steps to end exactly at ``target``
+    (so the final deviation does not depend on where the random path happened to be)."""
+    out = level.copy()
+    start = float(level[-bars - 1])
+    out[-bars:] = start + (target - start) * np.arange(1, bars + 1) / bars
+    return out
+
+
+def _make_expensive(draft: MarketDraft, symbol: str, spread_bps: float, depth: float) -> None:
+    """Wide and thin on every exchange: each round trip pays the spread and walks the book."""
+    for exchange in draft.exchanges:
+        key = (exchange, symbol)
+        draft.spread_bps[key] = spread_bps
+        draft.level_step_bps[key] = 0.6 * spread_bps
+        draft.depth_usd[key] = depth
+
+
+def _cheapest_maker(draft: MarketDraft) -> str:
+    return min(draft.exchanges, key=lambda e: (draft.fees[e].maker, e))
+
+
+def _dearest_maker(draft: MarketDraft) -> str:
+    return max(draft.exchanges, key=lambda e: (draft.fees[e].maker, e))
+
+
+def plant_momentum(draft: MarketDraft) -> None:
+    """An uptrend on the 1h, 4h and 1d charts (0.35, 0.75 and 0.5 bar sigmas of drift per bar:
+    a 4h drift t-statistic near 5.8), and the same trend on a symbol whose books are 45 bps wide
+    and $300 a level everywhere: past the liquidity gates, and a round trip of 100+ bps."""
+    pool = _pool(draft)
+    if len(pool) < 2:
+        return
+    strong, untradable = draft.take_symbols(2, "spot_momentum", candidates=pool)
+    for symbol in (strong, untradable):
+        for tf, strength, bars in (("1h", 0.35, 200), ("4h", 0.75, 80), ("1d", 0.5, 30)):
+            returns = draft.log_returns[(symbol, tf)].copy()
+            returns[-bars:] += strength * _bar_sd(draft, symbol, tf)
+            draft.log_returns[(symbol, tf)] = returns
+    _make_expensive(draft, untradable, spread_bps=45.0, depth=300.0)
+    draft.plant(
+        Planted("spot_momentum_strategy", strong, None, True, "trend", {"drift_4h_sd": 0.75})
+    )
+    draft.plant(
+        Planted(
+            "spot_momentum_strategy",
+            untradable,
+            None,
+            False,
+            "trend_on_untradable_book",
+            {"spread_bps": 45.0, "depth_usd_per_level": 300.0},
+        )
+    )
+
+
+def plant_mean_reversion(draft: MarketDraft) -> None:
+    """A range-bound coin (AR(1) with a 5.4-bar half-life) that has just dropped 4 of its
+    stationary deviations below its level; and a quiet one whose 3-sigma dip is worth only
+    ~15 bps after the expected reversion: less than a taker round trip."""
+    pool = _pool(draft)
+    if len(pool) < 2:
+        return
+    deep, shallow = draft.take_symbols(2, "spot_mean_reversion", candidates=pool)
+    rng = draft.child_rng("spot_mean_reversion")
+    for symbol, sd_target, stretch_sds, profitable in (
+        (deep, 1.3 * _bar_sd(draft, deep, "1h"), 4.0, True),
+        (shallow, 0.00035, 3.5, False),
+    ):
+        n = 300
+        level = _ar1_path(rng, n + 1, 0.88, 1.0)
+        level = level / level.std() * sd_target
+        level = _stretch(level, -stretch_sds * sd_target)
+        returns = draft.log_returns[(symbol, "1h")].copy()
+        returns[-n:] = np.diff(level)
+        draft.log_returns[(symbol, "1h")] = returns
+        draft.plant(
+            Planted(
+                "spot_mean_reversion",
+                symbol,
+                None,
+                profitable,
+                "overshoot" if profitable else "overshoot_smaller_than_costs",
+                {"stationary_sd_bps": sd_target * 1e4, "stretch_sds": stretch_sds},
+            )
+        )
+
+
+def _consolidate_and_break(draft: MarketDraft, symbol: str, quiet: float) -> None:
+    """48 quiet 1h bars (returns and wicks scaled by ``quiet``), then a close just above the
+    box's top (its highest wick plus 15% of its height) on five times its median volume."""
+    returns = draft.log_returns[(symbol, "1h")].copy()
+    sd = _bar_sd(draft, symbol, "1h")
+    box = slice(-49, -1)
+    returns[box] *= quiet
+    wick_scale = np.ones(returns.shape[0])
+    wick_scale[box] = quiet
+    draft.intrabar_range[(symbol, "1h")] = wick_scale
+    # Close path of the box relative to the close before the breakout bar (which is 0).
+    rel = np.cumsum(returns[box])
+    rel = rel - rel[-1]
+    height = float(rel.max() - rel.min())
+    # Render's wicks are |N(0,1)| * 0.6 * sd * scale: 3.5 of them clear the box's highest wick
+    # (48 bars' largest |N| passes 3.5 about 2% of the time).
+    wick = 3.5 * 0.6 * sd * quiet
+    returns[-1] = float(rel.max()) + wick + 0.15 * height
+    draft.log_returns[(symbol, "1h")] = returns
+    volume = draft.volume[(symbol, "1h")].copy()
+    volume[box] *= 0.8
+    volume[-1] = 5.0 * float(np.median(volume[box]))
+    draft.volume[(symbol, "1h")] = volume
+
+
+def plant_breakout(draft: MarketDraft) -> None:
+    """A two-day consolidation (a quarter of the usual volatility) broken on a 5x volume surge;
+    and a box only ~35 bps high broken on an expensive book (25 bps wide, $400 a level): a
+    measured move of a few tens of bps cannot pay for that round trip."""
+    pool = _pool(draft)
+    if len(pool) < 2:
+        return
+    clean, tiny = draft.take_symbols(2, "spot_breakout", candidates=pool)
+    _consolidate_and_break(draft, clean, 0.25)
+    # A random walk's 48-bar range is ~1.6 sd * sqrt(48): scale the box to ~35 bps high.
+    tiny_quiet = 0.0035 / (1.6 * _bar_sd(draft, tiny, "1h") * np.sqrt(48))
+    _consolidate_and_break(draft, tiny, tiny_quiet)
+    _make_expensive(draft, tiny, spread_bps=25.0, depth=400.0)
+    draft.plant(Planted("spot_breakout_strategy", clean, None, True, "breakout", {"quiet": 0.25}))
+    draft.plant(
+        Planted(
+            "spot_breakout_strategy",
+            tiny,
+            None,
+            False,
+            "breakout_smaller_than_costs",
+            {"box_height_bps": 35.0, "spread_bps": 25.0},
+        )
+    )
+
+
+def _set_1m_vol(draft: MarketDraft, symbol: str, bar_sd: float) -> None:
+    returns = draft.log_returns[(symbol, "1m")]
+    draft.log_returns[(symbol, "1m")] = returns / float(np.std(returns, ddof=1)) * bar_sd
+
+
+def plant_scalping(draft: MarketDraft) -> None:
+    """On the exchange with the cheapest maker fee: a 1 bps spread with 75% of the top five
+    levels on the bids, on a coin moving 18 bps a minute (an expected ~43 bps over ten minutes
+    against ~20 bps of round trip); and the same lean on a coin moving 4 bps a minute."""
+    pool = _pool(draft, upto=25)  # scalping needs volume: the gates want $5M a day per venue
+    if len(pool) < 2:
+        return
+    lively, calm = draft.take_symbols(2, "scalping", candidates=pool)
+    exchange = _cheapest_maker(draft)
+    for symbol, sd_1m, profitable in ((lively, 0.0018, True), (calm, 0.0004, False)):
+        _set_1m_vol(draft, symbol, sd_1m)
+        key = (exchange, symbol)
+        draft.spread_bps[key] = 1.0
+        draft.level_step_bps[key] = 0.6
+        draft.book_imbalance[key] = 0.75
+        draft.plant(
+            Planted(
+                "scalping_strategy",
+                symbol,
+                exchange,
+                profitable,
+                "imbalanced_tight_book" if profitable else "imbalance_without_volatility",
+                {"imbalance": 0.75, "volatility_1m_bps": sd_1m * 1e4},
+            )
+        )
+
+
+def plant_market_making(draft: MarketDraft) -> None:
+    """A 50 bps spread over a deep, balanced book on a calm coin (3 bps a minute), on the exchange
+    with the cheapest maker fee; and a 50 bps spread on a wild coin (50 bps a minute) on the
+    dearest one, where adverse selection alone eats what two maker fees leave."""
+    pool = _pool(draft, upto=30)
+    if len(pool) < 2:
+        return
+    calm, wild = draft.take_symbols(2, "market_making", candidates=pool)
+    for symbol, exchange, sd_1m, profitable in (
+        (calm, _cheapest_maker(draft), 0.0003, True),
+        (wild, _dearest_maker(draft), 0.005, False),
+    ):
+        _set_1m_vol(draft, symbol, sd_1m)
+        key = (exchange, symbol)
+        draft.spread_bps[key] = 50.0
+        draft.level_step_bps[key] = 3.0
+        draft.depth_usd[key] *= 3.0
+        draft.book_imbalance[key] = 0.0
+        draft.plant(
+            Planted(
+                "market_making",
+                symbol,
+                exchange,
+                profitable,
+                "wide_spread_deep_book" if profitable else "wide_spread_adverse_selection",
+                {"spread_bps": 50.0, "volatility_1m_bps": sd_1m * 1e4},
+            )
+        )
+
+
+def _ordered(draft: MarketDraft, symbols: list[str]) -> list[str]:
+    return sorted(symbols, key=draft.symbols.index)
+
+
+def plant_pairs(draft: MarketDraft) -> None:
+    """A pair whose later (smaller) symbol is 0.9x the other's 1h moves plus an AR(1) spread
+    (half-life ~6.6 bars) stretched 3.5 deviations; and a decoy pair as correlated and as
+    stretched, whose spread is a random walk (not cointegrated: must be rejected)."""
+    pool = _pool(draft)
+    if len(pool) < 4:
+        return
+    chosen = draft.take_symbols(4, "pairs_trading", candidates=pool)
+    rng = draft.child_rng("pairs_trading")
+    for (leader, follower), cointegrated in (
+        (_ordered(draft, chosen[:2]), True),
+        (_ordered(draft, chosen[2:]), False),
+    ):
+        n = draft.log_returns[(follower, "1h")].shape[0]
+        shock = 0.5 * _bar_sd(draft, follower, "1h")
+        spread = _ar1_path(rng, n + 1, 0.9 if cointegrated else 1.0, shock)
+        stationary_sd = shock / np.sqrt(1 - 0.81)
+        spread = _stretch(spread, 3.5 * stationary_sd)
+        draft.log_returns[(follower, "1h")] = 0.9 * draft.log_returns[(leader, "1h")] + np.diff(
+            spread
+        )
+        draft.plant(
+            Planted(
+                "pairs_trading",
+                follower,
+                None,
+                cointegrated,
+                "cointegrated_pair" if cointegrated else "correlated_not_cointegrated",
+                {"partner": leader, "hedge_ratio": 0.9, "stretch_sds": 3.5},
+            )
+        )
+
+
+def plant_statistical_arbitrage(draft: MarketDraft) -> None:
+    """A coin that moves 1.0x the basket of all the others plus an idiosyncratic AR(1)
+    (half-life ~6.6 bars) that has just dropped 4 deviations; and one whose idiosyncratic part
+    is a random walk of the same step, dropped as far (no reversion: must be rejected).
+
+    It runs last: the basket is the other symbols' final 1h returns, as the scanner sees them.
+    """
+    pool = _pool(draft)
+    if len(pool) < 2:
+        return
+    reverting, wandering = draft.take_symbols(2, "statistical_arbitrage", candidates=pool)
+    rng = draft.child_rng("statistical_arbitrage")
+    for symbol, phi in ((reverting, 0.9), (wandering, 1.0)):
+        others = [s for s in draft.symbols if s != symbol and (s, "1h") in draft.log_returns]
+        basket = np.mean([draft.log_returns[(s, "1h")] for s in others], axis=0)
+        n = basket.shape[0]
+        shock = 0.5 * _bar_sd(draft, symbol, "1h")
+        own = _ar1_path(rng, n + 1, phi, shock)
+        stationary_sd = shock / np.sqrt(1 - 0.81)
+        own = _stretch(own, -4.0 * stationary_sd)
+        draft.log_returns[(symbol, "1h")] = basket + np.diff(own)
+        draft.plant(
+            Planted(
+                "statistical_arbitrage",
+                symbol,
+                None,
+                phi < 1.0,
+                "reverting_residual" if phi < 1.0 else "residual_random_walk",
+                {"beta": 1.0, "stretch_sds": 4.0},
+            )
+        )
+
+
+PLANTERS: list[Callable[[MarketDraft], None]] = [
+    plant_momentum,
+    plant_mean_reversion,
+    plant_breakout,
+    plant_scalping,
+    plant_market_making,
+    plant_pairs,
+    plant_statistical_arbitrage,  # last: it reads the basket the others leave behind
+]
