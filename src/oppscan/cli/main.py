@@ -29,6 +29,7 @@ err = Console(stderr=True)
 EMBEDDED_NOTE = "embedded: one process holds the store and runs scans in itself (no Redis)"
 DEMO_USER = "demo"
 DEMO_TTL_SECONDS = 86_400
+STARTUP_HEALTHCHECK_SECONDS = 60
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -81,6 +82,9 @@ def serve(
         loop="uvloop",
         http="httptools",
         access_log=False,  # the app writes its own JSON access line per request
+        # A worker starting up imports the scientific stack and builds its container; on a busy
+        # machine that outlasts uvicorn's 5 s health ping, and it would kill and respawn workers.
+        timeout_worker_healthcheck=STARTUP_HEALTHCHECK_SECONDS,
         log_level=settings.log_level.lower(),
     )
 
