@@ -120,7 +120,9 @@ def _spot_perp(
     if not np.isfinite(profit) or profit <= 0:
         return None
     size = notional / buy.avg_price
-    premium_bps = (funding.mark_price / funding.index_price - 1) * 1e4
+    premium_bps = (
+        (funding.mark_price / funding.index_price - 1) * 1e4 if funding.index_price > 0 else 0.0
+    )
     return build_opportunity(
         INFO,
         market,

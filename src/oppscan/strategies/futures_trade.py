@@ -220,7 +220,8 @@ def _trend_costs(
     funding_cost_bps = direction * funding.rate * periods * 1e4  # longs pay positive funding
     fees_bps = 2 * fees.taker * 1e4
     # The perp fills at its mark, which may stand a premium away from the spot book's mid.
-    entry = enter.avg_price * funding.mark_price / funding.index_price
+    premium = funding.mark_price / funding.index_price if funding.index_price > 0 else 1.0
+    entry = enter.avg_price * premium
     return {
         "notional": notional,
         "capacity": capacity,

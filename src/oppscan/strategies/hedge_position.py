@@ -25,9 +25,15 @@ import numpy as np
 from scipy.special import ndtri
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
-from oppscan.market.snapshot import MarketSnapshot
+from oppscan.market.snapshot import MarketSnapshot, OptionChain
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.options_math import bs_greeks, option_fee, option_symbol, years_to_expiry
+from oppscan.strategies.options_math import (
+    bs_greeks,
+    model_chain,
+    option_fee,
+    option_symbol,
+    years_to_expiry,
+)
 from oppscan.strategies.portfolio_math import (
     PERIODS_PER_YEAR,
     asset_returns,
@@ -212,10 +218,12 @@ def _perp_hedge(
 def _protective_put(
     market: MarketSnapshot, request: StrategyRequest, holding: _Holding
 ) -> Opportunity | None:
-    best: tuple[float, str, int] | None = None
-    for (exchange, symbol), chain in market.options.items():
-        if symbol != holding.symbol:
+    best: tuple[float, str, int, OptionChain] | None = None
+    for (exchange, symbol), listed in sorted(market.options.items()):
+        modelled = model_chain(listed, market.as_of_ms, market.risk_free_rate)
+        if symbol != holding.symbol or modelled is None:
             continue
+        chain = modelled.chain  # expired rows dropped, missing IVs solved from the mids
         years = years_to_expiry(chain.expiries_ms, market.as_of_ms)
         puts = np.flatnonzero(~chain.is_call & (years > 0) & (chain.asks > 0))
         if puts.size == 0:
@@ -230,11 +238,10 @@ def _protective_put(
         i = int(puts[np.argmin(np.abs(g.delta - PUT_DELTA))])
         score = abs(float(years[i]) * 365.0 - PUT_DAYS) + float(chain.asks[i]) / holding.price
         if best is None or score < best[0]:
-            best = (score, exchange, i)
+            best = (score, exchange, i, chain)
     if best is None:
         return None
-    _, exchange, i = best
-    chain = market.options[(exchange, holding.symbol)]
+    _, exchange, i, chain = best
     t = float(years_to_expiry(chain.expiries_ms[i : i + 1], market.as_of_ms)[0])
     strike, ask = float(chain.strikes[i]), float(chain.asks[i])
     fee = float(option_fee(chain.underlying_price, ask))

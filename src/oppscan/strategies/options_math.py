@@ -7,7 +7,7 @@ Time is in years, rates and volatilities are annual, premiums are per unit of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -197,8 +197,8 @@ def fit_smile(chain: OptionChain, years: FloatArray, rate: float, rounds: int = 
         k, iv = log_moneyness[rows], chain.iv[rows]
         keep = np.ones(k.shape[0], dtype=bool)
         for _ in range(rounds):
-            if keep.sum() < 3:
-                break
+            if np.unique(k[keep]).shape[0] < 3:
+                break  # a parabola needs three distinct strikes
             coef = np.polyfit(k[keep], iv[keep], 2)
             residual = iv - np.polyval(coef, k)
             mad = float(np.median(np.abs(residual[keep])))
@@ -257,8 +257,8 @@ def model_chain(chain: OptionChain, as_of_ms: int, rate: float) -> ChainModel | 
     if live.sum() < 3:
         return None
     if not live.all():
-        chain = OptionChain(
-            underlying_price=chain.underlying_price,
+        chain = replace(
+            chain,
             strikes=chain.strikes[live],
             expiries_ms=chain.expiries_ms[live],
             is_call=chain.is_call[live],
@@ -267,6 +267,17 @@ def model_chain(chain: OptionChain, as_of_ms: int, rate: float) -> ChainModel | 
             iv=chain.iv[live],
         )
         years = years[live]
+    if not np.isfinite(chain.iv).all():
+        # Live venues do not always publish IVs: solve the missing ones from the mid.
+        solved = implied_vol(
+            (chain.bids + chain.asks) / 2.0,
+            chain.underlying_price,
+            chain.strikes,
+            years,
+            rate,
+            chain.is_call,
+        )
+        chain = replace(chain, iv=np.where(np.isfinite(chain.iv), chain.iv, solved))
     smile_iv = fit_smile(chain, years, rate).iv(chain, years, rate)
     model = bs_price(chain.underlying_price, chain.strikes, years, rate, smile_iv, chain.is_call)
     fee = option_fee(chain.underlying_price, (chain.bids + chain.asks) / 2.0)

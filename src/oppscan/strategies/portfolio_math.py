@@ -176,6 +176,8 @@ def taker_cost(
     book, fees = market.books.get((exchange, symbol)), market.fees.get(exchange)
     if book is None or fees is None or notional <= 0:
         return TradeCost(0.0, 0.0, notional <= 0)
+    if book.bids.shape[0] == 0 or book.asks.shape[0] == 0:
+        return TradeCost(fees.taker * notional, 0.0, False)
     fill = walk_book(book, side, notional)
     mid = float((book.bids[0, 0] + book.asks[0, 0]) / 2.0)
     crossing = abs(fill.avg_price - mid) / mid * notional if np.isfinite(fill.avg_price) else 0.0

@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from derivatives_market import fair_funding, snapshot
 
@@ -67,3 +68,15 @@ def test_size_is_limited_by_book_depth() -> None:
     opp = next(o for o in big if o.opportunity_type == "spot_perp_funding")
     assert opp.evidence["notional_usd"] == pytest.approx(opp.capacity_usd)
     assert opp.capacity_usd < 1e9
+
+
+def test_incomplete_venue_data_is_skipped_not_fatal() -> None:
+    market = snapshot(PRICES)
+    funding = dict(market.funding)
+    books = dict(market.books)
+    funding[("okx", "ETH/USDT")] = replace(fair_funding(3_000.0), rate=0.001, index_price=0.0)
+    funding[("binance", "SOL/USDT")] = replace(fair_funding(140.0), rate=0.001)
+    books[("binance", "SOL/USDT")] = replace(books[("binance", "SOL/USDT")], bids=np.empty((0, 2)))
+    found = STRATEGY.scan(replace(market, funding=funding, books=books), REQUEST)
+    assert ("okx", "ETH/USDT") in {(o.exchange, o.symbol) for o in found}
+    assert all(o.symbol != "SOL/USDT" or o.exchange != "binance" for o in found)

@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from derivatives_market import option_chain, realised_vol, snapshot
 
@@ -71,3 +72,13 @@ def test_a_quote_far_off_the_smile_is_traded_alone() -> None:
 def test_a_quote_off_the_smile_by_less_than_the_spread_is_not() -> None:
     slightly = {(30, 1.1, True): 0.002}
     assert STRATEGY.scan(_market(1.0, shifts=slightly), REQUEST) == []
+
+
+def test_missing_ivs_are_solved_from_the_quotes() -> None:
+    # Live venues may publish no IV column: the strategy must reprice from the premiums.
+    market = _market(1.6)
+    chain = market.options[("okx", "ETH/USDT")]
+    blank = replace(chain, iv=np.full(len(chain), np.nan))
+    found = STRATEGY.scan(replace(market, options={("okx", "ETH/USDT"): blank}), REQUEST)
+    assert [o.opportunity_type for o in found] == ["sell_volatility"]
+    assert found[0].evidence["iv_rv_ratio"] == pytest.approx(1.6, rel=0.02)
