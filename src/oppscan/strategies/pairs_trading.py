@@ -77,7 +77,8 @@ class PairsTrading:
         t_stat, p_value, _ = coint(y, x, trend="c", maxlag=1, autolag=None)
         if not p_value <= MAX_P_VALUE:
             return None
-        hedge, intercept = np.polyfit(x, y, 1)
+        slope, intercept = np.polyfit(x, y, 1)
+        hedge = float(slope)
         if hedge <= 0:
             return None
         spread = y - hedge * x - intercept
@@ -91,7 +92,7 @@ class PairsTrading:
         # z > 0: y is rich against x, so sell y and buy x; z < 0 the other way round.
         y_side, x_side = ("sell", "buy") if z > 0 else ("buy", "sell")
         horizon = min(2.0 * half_life, MAX_HALF_LIFE)
-        gross = abs(float(spread[-1])) * ind.reversion_fraction(horizon, half_life)
+        gross = float(abs(spread[-1])) * ind.reversion_fraction(horizon, half_life)
         y_sym, x_sym = names[j], names[i]
         best = None
         for exchange in market.exchanges:
@@ -100,7 +101,7 @@ class PairsTrading:
                 best = priced
         if best is None:
             return None
-        cost_bps, y_trade, x_trade, y_usd = best
+        cost_bps, y_trade, x_trade, y_usd = float(best[0]), best[1], best[2], float(best[3])
         capital = y_usd * (1 + hedge)
         gross_bps = gross * 1e4 / (1 + hedge)  # the spread's move earns on y's notional only
         net_bps = gross_bps - cost_bps
