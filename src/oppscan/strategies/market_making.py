@@ -84,7 +84,7 @@ class MarketMaking:
         maker_bps = 2e4 * fees.maker
         adverse_bps = ADVERSE_SHARE * sigma * float(np.sqrt(fill_minutes)) * 1e4
         net_bps = quoted_bps - maker_bps - adverse_bps
-        if net_bps <= 0:
+        if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
         round_trips = min(HORIZON_MINUTES / fill_minutes, 30.0)

@@ -105,7 +105,7 @@ class PairsTrading:
         capital = y_usd * (1 + hedge)
         gross_bps = gross * 1e4 / (1 + hedge)  # the spread's move earns on y's notional only
         net_bps = gross_bps - cost_bps
-        if net_bps <= 0:
+        if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
         exchange = y_trade.exchange

@@ -79,7 +79,7 @@ class Scalping:
             return None
         expected_move = imbalance * sigma * float(np.sqrt(HORIZON_MINUTES))
         net_bps = expected_move * 1e4 - trade.cost_bps
-        if net_bps <= 0:
+        if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
         book = market.books[(exchange, symbol)]

@@ -90,7 +90,7 @@ class SpotBreakout:
         p_win = ind.logistic(0.8 * (surge - MIN_SURGE)) * ind.logistic(4.0 * (0.8 - tightness))
         expected_move = p_win * reward - (1.0 - p_win) * risk
         net_bps = expected_move * 1e4 - trade.cost_bps
-        if net_bps <= 0:
+        if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
         exit_price = entry * float(np.exp(expected_move))

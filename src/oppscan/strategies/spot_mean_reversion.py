@@ -70,7 +70,7 @@ class SpotMeanReversion:
         if trade is None:
             return None
         net_bps = expected_move * 1e4 - trade.cost_bps
-        if net_bps <= 0:
+        if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
         entry = trade.entry_price

@@ -95,7 +95,7 @@ class SpotMomentum:
         if trade is None:
             return None
         net_bps = expected_move * 1e4 - trade.cost_bps
-        if net_bps <= 0:
+        if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
         atr = float(ind.atr(bars4h.high, bars4h.low, bars4h.close, 14)[-1])

@@ -139,7 +139,7 @@ class StatisticalArbitrage:
         capital = usd * (1 + hedge_ratio)
         gross_bps = gross * 1e4 / (1 + hedge_ratio)
         net_bps = gross_bps - cost_bps
-        if net_bps <= 0:
+        if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
         exchange = main.exchange

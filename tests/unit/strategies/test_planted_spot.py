@@ -21,8 +21,9 @@ seeds 0-9 it was at most one per market.
 from __future__ import annotations
 
 import json
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -168,3 +169,18 @@ def test_all_seven_fit_the_cpu_budget(planted: list[Scanned], control: list[Scan
     # The fastest of ten runs, so a busy test machine does not fail a fast scanner.
     best = min(s.cpu_seconds for s in planted + control)
     assert best < CPU_BUDGET_SECONDS, best
+
+
+def test_gappy_bars_give_no_nan_opportunity() -> None:
+    """A live source can return bars with holes; nan must never pass a gate or reach a price."""
+    market = SyntheticSource(3).build()
+    holed = {}
+    for key, bars in market.ohlcv.items():
+        close = bars.close.copy()
+        close[-5] = float("nan")
+        holed[key] = replace(bars, close=close)
+    gappy = replace(market, ohlcv=holed)
+    for scanner in SCANNERS.values():
+        for opp in scanner.scan(gappy, REQUEST):
+            assert math.isfinite(opp.net_edge_bps) and math.isfinite(opp.entry_price)
+            assert math.isfinite(opp.exit_price) and math.isfinite(opp.profit_potential_usd)
