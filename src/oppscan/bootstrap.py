@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-
 from oppscan.engine.local import LocalJobQueue
 from oppscan.engine.saq_queue import SaqJobQueue, saq_queue
 from oppscan.market.port import MarketData
-from oppscan.market.shared import SharedMarketData
-from oppscan.market.sources import build_source
+from oppscan.market.sources import build_market_data
 from oppscan.service.runner import StrategyRunner
 from oppscan.service.scans import ScanService
 from oppscan.settings import Settings
@@ -42,29 +39,20 @@ class Container:
 
 def build_container(settings: Settings) -> Container:
     strategies = load_strategies()
-    source = build_source(settings)
     store: ScanStore
     queue: LocalJobQueue | SaqJobQueue
     if settings.redis_url:
+        client = connect(settings.redis_url)
         store = RedisScanStore(
-            connect(settings.redis_url),
-            prefix=settings.key_prefix,
-            result_ttl_seconds=settings.result_ttl_seconds,
+            client, prefix=settings.key_prefix, result_ttl_seconds=settings.result_ttl_seconds
         )
-        market: MarketData = SharedMarketData(
-            source,
-            bucket_seconds=settings.market_bucket_seconds,
-            redis=aioredis.Redis.from_url(settings.redis_url),  # bytes: snapshots are binary
-            key_prefix=settings.key_prefix,
-        )
+        # Snapshots are binary: the market keeps (and closes) a bytes sibling of this client.
+        market: MarketData = build_market_data(settings, redis=client)
         runner = StrategyRunner(store, market, strategies)
         queue = SaqJobQueue(saq_queue(settings.redis_url, settings.key_prefix))
     else:
         store = InMemoryScanStore(result_ttl_seconds=settings.result_ttl_seconds)
-        market = SharedMarketData(
-            source, bucket_seconds=settings.market_bucket_seconds, redis=None,
-            key_prefix=settings.key_prefix,
-        )
+        market = build_market_data(settings)
         runner = StrategyRunner(store, market, strategies)
         queue = LocalJobQueue(runner, store, settings.worker_concurrency)
     service = ScanService(settings, store, queue, market, strategies)

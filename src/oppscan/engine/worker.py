@@ -56,9 +56,11 @@ def build_worker(settings: Settings, concurrency: int) -> Worker[Any]:
     async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["sweeper"].cancel()
         await container.close()
+        await queue.disconnect()
 
+    queue = saq_queue(settings.redis_url, settings.key_prefix)
     return Worker(
-        saq_queue(settings.redis_url, settings.key_prefix),
+        queue,
         functions=[(JOB_FUNCTION, run_strategy)],
         concurrency=concurrency,
         startup=startup,
