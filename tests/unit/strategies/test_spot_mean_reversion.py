@@ -28,7 +28,7 @@ def test_finds_an_overshoot_in_a_reverting_market() -> None:
     snap = SpotMarketBuilder(seed=2).series("REV/USDT", "1h", reverting_then_stretched(rng, 4.0))
     (opp,) = STRATEGY.scan(snap.build(), StrategyRequest())
     assert opp.symbol == "REV/USDT" and opp.side == "buy"
-    assert opp.evidence["z_score"] <= -2.0
+    assert opp.evidence["z_score"] <= -2.5
     assert opp.evidence["dickey_fuller_t"] <= -3.0
     assert 2 < opp.evidence["half_life_bars"] < 20
     assert opp.evidence["bollinger_percent_b"] < 0.1
