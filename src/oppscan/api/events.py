@@ -7,9 +7,9 @@ event. Any worker can serve it: it reads the shared store, like every other rout
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from oppscan.api.metrics import ApiMetrics
@@ -25,6 +25,8 @@ log = get_logger("oppscan.events")
 
 POLL_SECONDS = 0.3
 KEEPALIVE_SECONDS = 15
+SHUTDOWN_GRACE_SECONDS = 1.0
+RECONNECT_MS = 1000
 
 
 def _event(view: ScanView) -> ServerSentEvent:
@@ -36,7 +38,11 @@ def _event(view: ScanView) -> ServerSentEvent:
 
 
 async def _changes(
-    service: ScanService, who: Principal, first: ScanView, metrics: ApiMetrics
+    service: ScanService,
+    who: Principal,
+    first: ScanView,
+    metrics: ApiMetrics,
+    shutdown: anyio.Event,
 ) -> AsyncIterator[ServerSentEvent]:
     view = first
     yield _event(view)
@@ -44,7 +50,17 @@ async def _changes(
     version = view.record.version
     scan_id = view.record.scan_id
     while not view.record.status.terminal:
-        await asyncio.sleep(POLL_SECONDS)
+        with anyio.move_on_after(POLL_SECONDS):
+            await shutdown.wait()
+        if shutdown.is_set():
+            # This process is stopping: end the stream properly and tell the client to come
+            # back, to any other process (the scan lives in the store, not here).
+            yield ServerSentEvent(
+                data='{"success": false, "status": "server_shutting_down"}',
+                event="reconnect",
+                retry=RECONNECT_MS,
+            )
+            return
         try:
             view = await service.status(who, scan_id)
         except StoreUnavailable as exc:
@@ -72,8 +88,11 @@ async def _changes(
 def status_events(
     service: ScanService, who: Principal, first: ScanView, metrics: ApiMetrics
 ) -> EventSourceResponse:
+    shutdown = anyio.Event()
     return EventSourceResponse(
-        _changes(service, who, first, metrics),
+        _changes(service, who, first, metrics, shutdown),
         ping=KEEPALIVE_SECONDS,
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
