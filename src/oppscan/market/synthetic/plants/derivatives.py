@@ -142,8 +142,8 @@ def plant_basis(draft: MarketDraft) -> None:
 
 
 def plant_perp_trends(draft: MarketDraft) -> None:
-    """Two perps trending hard: 0.55 bar sigmas of drift per 4h bar over the last 90 bars and
-    0.35 per 1h bar over the last 200 (drift t-statistics of about 4 on either chart)."""
+    """Two perps trending hard: 0.55 sigmas of drift per 4h bar over the last 90 bars and 0.35
+    per 1h bar over the last 200, sigma being those bars' own (drift t-statistics of about 4)."""
     pool = [
         s
         for s in draft.symbols[10:]
@@ -156,7 +156,8 @@ def plant_perp_trends(draft: MarketDraft) -> None:
         direction = 1.0 if rng.random() < 0.5 else -1.0
         for tf, strength, bars in (("4h", 0.55, 90), ("1h", 0.35, 200)):
             returns = draft.log_returns[(symbol, tf)]
-            bar_sd = float(np.std(returns, ddof=1))
+            # Against the window's own volatility: a GARCH burst there must not drown the trend.
+            bar_sd = float(np.std(returns[-bars:], ddof=1))
             drifted = returns.copy()
             drifted[-bars:] += direction * strength * bar_sd
             draft.log_returns[(symbol, tf)] = drifted
