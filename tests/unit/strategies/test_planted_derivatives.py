@@ -6,9 +6,10 @@ Precision: no unprofitable plant (the near misses) is ever reported.
 Control (``plant=False``): the scanners must find (almost) nothing. The bound is 2 opportunities
 over the 5 control markets, in total: on the control market implied vol equals realised vol
 exactly, quotes sit on the smile, funding is clamped within 0.006-0.014% per 8h (at most
-29 bps a week, against 40 bps of fees) and the basis is risk-free + 1% +- 0.3% (under 40 bps of
-fees at 90 days); only the trend test can fire by chance, at about 0.14% of random walks per
-symbol (|z| > 3.2), i.e. ~0.3 expected over 5 x 40 symbols.
+29 bps a week, against 40 bps of fees) and the basis is risk-free + 1% +- 0.3% (its tails clear
+the fees by a few bps, far below the 1%/yr net hurdle of a cash and carry); only the trend test
+can fire by chance, at about 0.14% of random walks per symbol (|z| > 3.2), i.e. ~0.3 expected
+over 5 x 40 symbols. Measured on 30 control seeds: 1 opportunity in total (a random-walk trend).
 """
 
 from __future__ import annotations
