@@ -209,6 +209,12 @@ def _perp_hedge(
             "funding_usd": funding_usd,
             "cost_usd": cost,
             "profit_is": "CVaR95 over the horizon avoided, in USD, minus the hedge's cost",
+            "variance_model": (
+                "same asset: (1 - hedge ratio)^2 remains; perp-spot basis noise is not in the "
+                "snapshot"
+                if same
+                else "cross hedge: 1 - 2h*rho^2/beta + h^2*rho^2/beta^2 remains (h = hedge ratio)"
+            ),
         },
         metadata={"hedge_for": holding.symbol},
         key=("perp", holding.symbol, perp.symbol),
