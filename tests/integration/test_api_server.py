@@ -6,12 +6,14 @@ event by event while the scan runs (not buffered to the end).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,14 +45,19 @@ class Server:
     pid: int
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    logs = tmp_path_factory.mktemp("serve")
+@dataclass
+class Running:
+    server: Server
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def _serving(logs: Path, latency_ms: int) -> Iterator[Running]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPPSCAN_")}
     env.update(
         OPPSCAN_JWT_SECRET="server-test-secret-of-at-least-32-bytes",
-        OPPSCAN_SYNTHETIC_LATENCY_MS="1500",  # the first scan waits for its market snapshot
+        OPPSCAN_SYNTHETIC_LATENCY_MS=str(latency_ms),  # a fresh scan waits for its market data
         OPPSCAN_LOG_LEVEL="INFO",
     )
     out_path, err_path = logs / "stdout.log", logs / "stderr.log"
@@ -63,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a busy machine imports the scientific stack slowly
         while True:
             assert proc.poll() is None, err_path.read_text()
             try:
@@ -75,14 +82,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             time.sleep(0.1)
         stdout = out_path.read_text()
         token = stdout.rsplit("demo token: ", 1)[1].strip()
-        yield Server(base_url, err_path.read_text() + stdout, token, err_path, proc.pid)
+        server = Server(base_url, err_path.read_text() + stdout, token, err_path, proc.pid)
+        yield Running(server, proc)
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with _serving(tmp_path_factory.mktemp("serve"), latency_ms=1500) as running:
+        yield running.server
 
 
 def test_serve_says_it_runs_embedded_and_prints_a_working_demo_token(server: Server) -> None:
@@ -143,3 +158,38 @@ def test_access_log_is_one_json_line_per_request_with_the_route_and_user(server:
     assert mine[-1]["status"] == 404
     assert mine[-1]["user_id"] == "demo"
     assert mine[-1]["duration_ms"] >= 0
+
+
+def test_stopping_the_server_ends_open_streams_cleanly_with_a_reconnect_event(
+    tmp_path: Path,
+) -> None:
+    with _serving(tmp_path, latency_ms=30_000) as running:
+        server = running.server
+        headers = {"Authorization": f"Bearer {server.demo_token}"}
+        started = httpx.post(f"{server.base_url}{API}/discover", json={}, headers=headers)
+        assert started.status_code == 202
+        events: list[str] = []
+        opened = threading.Event()
+
+        def read_stream() -> None:
+            url = server.base_url + started.json()["events_url"]
+            with httpx.stream("GET", url, headers=headers, timeout=30) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event:"):
+                        events.append(line[6:].strip())
+                        opened.set()
+
+        reader = threading.Thread(target=read_stream)
+        reader.start()
+        assert opened.wait(10), "no first event"
+        t0 = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert running.process.wait(timeout=15) in (0, -signal.SIGTERM)
+        reader.join(timeout=5)
+        assert not reader.is_alive()
+        assert time.monotonic() - t0 < 10
+        assert events[0] == "status" and events[-1] == "reconnect", events
+        log = server.stderr_path.read_text()
+        assert "ASGI callable returned without completing response" not in log
+        assert "Traceback" not in log
