@@ -226,8 +226,10 @@ def _protective_put(
 ) -> Opportunity | None:
     best: tuple[float, str, int, OptionChain] | None = None
     for (exchange, symbol), listed in sorted(market.options.items()):
+        if symbol != holding.symbol:
+            continue
         modelled = model_chain(listed, market.as_of_ms, market.risk_free_rate)
-        if symbol != holding.symbol or modelled is None:
+        if modelled is None:
             continue
         chain = modelled.chain  # expired rows dropped, missing IVs solved from the mids
         years = years_to_expiry(chain.expiries_ms, market.as_of_ms)
