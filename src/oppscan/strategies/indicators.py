@@ -336,14 +336,17 @@ def cheapest_round_trip(
 
 
 def reference_bars(
-    market: MarketSnapshot, symbol: str, timeframe: str, min_bars: int
+    market: MarketSnapshot, symbol: str, timeframe: str, min_bars: int, prefer: str | None = None
 ) -> Bars | None:
-    """The symbol's bars from the first exchange (in the snapshot's order) with enough history.
+    """The symbol's bars from ``prefer``, else the first exchange (in the snapshot's order) with
+    enough history.
 
     Exchanges quote the same asset within a few bps of each other, so a signal is read once per
-    symbol; where to trade it is decided by cost afterwards.
+    symbol; where to trade it is decided by cost afterwards. (A live snapshot fetches bars from
+    one primary exchange per symbol only.)
     """
-    for exchange in market.exchanges:
+    order = market.exchanges if prefer is None else (prefer, *market.exchanges)
+    for exchange in order:
         bars = market.bars(exchange, symbol, timeframe)
         if bars is not None and len(bars) >= min_bars:
             return bars

@@ -62,9 +62,9 @@ class MarketMaking:
     ) -> Opportunity | None:
         ticker = market.tickers[(exchange, symbol)]
         book = market.books.get((exchange, symbol))
-        bars = market.bars(exchange, symbol, "1m")
+        bars = ind.reference_bars(market, symbol, "1m", VOL_BARS + 1, prefer=exchange)
         fees = market.fees[exchange]
-        if book is None or bars is None or len(bars) < VOL_BARS + 1:
+        if book is None or bars is None:
             return None
         if ticker.quote_volume_24h < MIN_QUOTE_VOLUME_USD:
             return None

@@ -32,7 +32,8 @@ INFO = StrategyInfo(
 )
 
 TIMEFRAME = "1h"
-WINDOW = 500
+WINDOW = 480  # 20 days of 1h bars; a live fetch returns 500
+RECENT_BARS = 6
 MIN_CORRELATION = 0.5
 MAX_CANDIDATES = 40  # the most correlated pairs that reach the Engle-Granger screen
 SCREEN_DF_T = -3.3  # a loose pre-screen; coint's p-value decides
@@ -74,17 +75,20 @@ class PairsTrading:
     ) -> Opportunity | None:
         # The smaller symbol (later in the size-ordered universe) is explained by the larger.
         y, x = prices[:, j], prices[:, i]
-        t_stat, p_value, _ = coint(y, x, trend="c", maxlag=1, autolag=None)
+        # The relationship is judged on the history before the latest bars, which hold the
+        # stretch being traded (a fresh stretch would otherwise count against cointegration).
+        y_hist, x_hist = y[:-RECENT_BARS], x[:-RECENT_BARS]
+        t_stat, p_value, _ = coint(y_hist, x_hist, trend="c", maxlag=1, autolag=None)
         if not p_value <= MAX_P_VALUE:
             return None
-        slope, intercept = np.polyfit(x, y, 1)
+        slope, intercept = np.polyfit(x_hist, y_hist, 1)
         hedge = float(slope)
         if hedge <= 0:
             return None
         spread = y - hedge * x - intercept
-        fit = ind.ar1_fit(spread)
+        fit = ind.ar1_fit(spread[:-RECENT_BARS])
         half_life = float(fit.half_life[0])
-        sd = float(spread.std())
+        sd = float(spread[:-RECENT_BARS].std())
         z = float(spread[-1] / sd) if sd > 0 else 0.0
         if abs(z) < MIN_Z or half_life > MAX_HALF_LIFE:
             return None
@@ -166,7 +170,7 @@ def _screened_pairs(prices: np.ndarray) -> list[tuple[int, int]]:
     keep = keep[np.argsort(-c[keep])][:MAX_CANDIDATES]
     if keep.size == 0:
         return []
-    xs, ys = prices[:, i_idx[keep]], prices[:, j_idx[keep]]
+    xs, ys = prices[:-RECENT_BARS, i_idx[keep]], prices[:-RECENT_BARS, j_idx[keep]]
     xc, yc = xs - xs.mean(axis=0), ys - ys.mean(axis=0)
     beta = (xc * yc).sum(axis=0) / (xc * xc).sum(axis=0)
     residual = yc - xc * beta

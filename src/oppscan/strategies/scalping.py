@@ -67,8 +67,8 @@ class Scalping:
         symbol: str,
         imbalance: float,
     ) -> Opportunity | None:
-        bars = market.bars(exchange, symbol, TIMEFRAME)
-        if bars is None or len(bars) < VOL_BARS + 1:
+        bars = ind.reference_bars(market, symbol, TIMEFRAME, VOL_BARS + 1, prefer=exchange)
+        if bars is None:
             return None
         returns = np.diff(np.log(bars.close[-(VOL_BARS + 1) :]))
         sigma = float(returns.std(ddof=1))

@@ -29,7 +29,7 @@ INFO = StrategyInfo(
 )
 
 TIMEFRAME = "1h"
-WINDOW = 500
+WINDOW = 480  # 20 days of 1h bars (returns need one bar more); a live fetch returns 500
 Z_WINDOW = 120
 RECENT_BARS = 6
 MIN_Z = 2.0

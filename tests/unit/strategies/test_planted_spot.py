@@ -120,7 +120,13 @@ def test_unprofitable_plants_are_never_reported(planted: list[Scanned], strategy
         for plant in scanned.truth:
             if plant.strategy_id == strategy_id and not plant.profitable:
                 traps += 1
-                reported = [o for o in scanned.found[strategy_id] if o.symbol == plant.symbol]
+                reported = [
+                    o
+                    for o in scanned.found[strategy_id]
+                    if o.symbol == plant.symbol
+                    # A decoy pair is that pair: the symbol may still pair up with another one.
+                    and o.evidence.get("partner", None) == plant.detail.get("partner", None)
+                ]
                 assert not reported, f"{plant.kind} on {plant.symbol}: {reported[0].evidence}"
     assert traps >= len(SEEDS), "every seed plants at least one setup that must be rejected"
 

@@ -18,6 +18,8 @@ import numpy as np
 from oppscan.market.synthetic.draft import MarketDraft, Planted
 
 _MIN_RANK = 5  # leave the majors alone (hedges, option chains, futures)
+PAIR_PHI = 0.85  # half-life ~4.3 bars
+RESIDUAL_PHI = 0.85
 
 
 def _pool(draft: MarketDraft, upto: int | None = None) -> list[str]:
@@ -243,8 +245,8 @@ def _ordered(draft: MarketDraft, symbols: list[str]) -> list[str]:
 
 def plant_pairs(draft: MarketDraft) -> None:
     """A pair whose later (smaller) symbol is 0.9x the other's 1h moves plus an AR(1) spread
-    (half-life ~6.6 bars) stretched 3.5 deviations; and a decoy pair as correlated and as
-    stretched, whose spread is a random walk (not cointegrated: must be rejected)."""
+    (``PAIR_PHI``) stretched 3.5 deviations; and a decoy pair as correlated and as stretched,
+    whose spread is a random walk (not cointegrated: must be rejected)."""
     pool = _pool(draft)
     if len(pool) < 4:
         return
@@ -256,8 +258,8 @@ def plant_pairs(draft: MarketDraft) -> None:
     ):
         n = draft.log_returns[(follower, "1h")].shape[0]
         shock = 0.5 * _bar_sd(draft, follower, "1h")
-        spread = _ar1_path(rng, n + 1, 0.9 if cointegrated else 1.0, shock)
-        stationary_sd = shock / np.sqrt(1 - 0.81)
+        spread = _ar1_path(rng, n + 1, PAIR_PHI if cointegrated else 1.0, shock)
+        stationary_sd = shock / np.sqrt(1 - PAIR_PHI**2)
         spread = _stretch(spread, 3.5 * stationary_sd)
         draft.log_returns[(follower, "1h")] = 0.9 * draft.log_returns[(leader, "1h")] + np.diff(
             spread
@@ -276,7 +278,7 @@ def plant_pairs(draft: MarketDraft) -> None:
 
 def plant_statistical_arbitrage(draft: MarketDraft) -> None:
     """A coin that moves 1.0x the basket of all the others plus an idiosyncratic AR(1)
-    (half-life ~6.6 bars) that has just dropped 4 deviations; and one whose idiosyncratic part
+    (``RESIDUAL_PHI``) that has just dropped 4 deviations; and one whose idiosyncratic part
     is a random walk of the same step, dropped as far (no reversion: must be rejected).
 
     It runs last: the basket is the other symbols' final 1h returns, as the scanner sees them.
@@ -286,13 +288,13 @@ def plant_statistical_arbitrage(draft: MarketDraft) -> None:
         return
     reverting, wandering = draft.take_symbols(2, "statistical_arbitrage", candidates=pool)
     rng = draft.child_rng("statistical_arbitrage")
-    for symbol, phi in ((reverting, 0.9), (wandering, 1.0)):
+    for symbol, phi in ((reverting, RESIDUAL_PHI), (wandering, 1.0)):
         others = [s for s in draft.symbols if s != symbol and (s, "1h") in draft.log_returns]
         basket = np.mean([draft.log_returns[(s, "1h")] for s in others], axis=0)
         n = basket.shape[0]
         shock = 0.5 * _bar_sd(draft, symbol, "1h")
         own = _ar1_path(rng, n + 1, phi, shock)
-        stationary_sd = shock / np.sqrt(1 - 0.81)
+        stationary_sd = shock / np.sqrt(1 - RESIDUAL_PHI**2)
         own = _stretch(own, -4.0 * stationary_sd)
         draft.log_returns[(symbol, "1h")] = basket + np.diff(own)
         draft.plant(
