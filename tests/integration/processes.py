@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 import redis
@@ -32,6 +33,7 @@ class Cluster:
     logs: Path
     api: subprocess.Popen[bytes] | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _outputs: list[IO[bytes]] = field(default_factory=list)
 
     def start_api(self, workers: int) -> None:
         port = self.base_url.rsplit(":", 1)[1]
@@ -47,9 +49,11 @@ class Cluster:
 
     def _spawn(self, cmd: list[str], name: str) -> subprocess.Popen[bytes]:
         out = (self.logs / f"{name}.log").open("wb")
+        self._outputs.append(out)
         return subprocess.Popen(cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        # Four processes importing numpy, scipy, pandas and statsmodels on two cores take a while.
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             assert self.api is not None and self.api.poll() is None, self.log("api")
@@ -76,6 +80,8 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        for out in self._outputs:
+            out.close()
 
 
 def cluster_env(redis_url: str, prefix: str, secret: str, **extra: str) -> dict[str, str]:

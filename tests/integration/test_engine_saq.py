@@ -45,10 +45,8 @@ async def running(settings: Settings, workers: int = 1) -> AsyncIterator[Contain
         purge(TEST_REDIS_URL, settings.key_prefix)
 
 
-async def until(
-    c: Container, scan_id: str, done: Callable[[ScanView], bool], timeout: float = 30
-) -> ScanView:
-    async with asyncio.timeout(timeout):
+async def until(c: Container, scan_id: str, done: Callable[[ScanView], bool]) -> ScanView:
+    async with asyncio.timeout(30):
         while True:
             view = await c.service.status(ALICE, scan_id)
             if done(view):
@@ -81,8 +79,9 @@ async def test_enqueueing_a_scan_twice_runs_each_strategy_once(key_prefix: str) 
         started = await c.service.start(ALICE, DiscoverInput(strategy_ids=SPOT))
         record = started.record
         # A second enqueue of the same scan (a retried request, say) adds no job.
-        await c.queue.enqueue_strategies(record.scan_id, record.request.strategy_ids,
-                                         record.deadline_at)
+        await c.queue.enqueue_strategies(
+            record.scan_id, record.request.strategy_ids, record.deadline_at
+        )
         view = await until(c, record.scan_id, terminal)
         assert view.record.status is ScanStatus.COMPLETE
         assert [s.attempts for s in view.strategies.values()] == [1, 1, 1]

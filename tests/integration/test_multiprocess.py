@@ -28,7 +28,7 @@ from tests.integration.processes import Cluster, cluster_env, free_port, purge
 pytestmark = pytest.mark.processes
 
 REDIS_URL = os.environ.get("OPPSCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-SECRET = "multiprocess-test-secret"
+SECRET = "multiprocess-test-secret-of-at-least-32-bytes"
 DEADLINE = 60
 SPOT = "spot_momentum_strategy,spot_mean_reversion,spot_breakout_strategy"
 TERMINAL = {"complete", "partial", "failed", "cancelled"}
