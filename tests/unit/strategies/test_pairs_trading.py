@@ -41,7 +41,7 @@ def test_finds_the_cointegrated_pair_and_not_the_merely_correlated_one() -> None
     assert [(o.symbol, o.evidence["partner"]) for o in found] == [("BBB/USDT", "AAA/USDT")]
     (opp,) = found
     ev = opp.evidence
-    assert ev["p_value"] <= 0.01 and ev["z_score"] >= 2.0
+    assert ev["p_value"] <= 0.002 and ev["z_score"] >= 2.0
     assert ev["hedge_ratio"] == pytest.approx(0.8, abs=0.1)
     assert 3 < ev["half_life_bars"] < 30
     assert opp.side == "sell"  # BBB is rich against AAA

@@ -13,7 +13,7 @@ spreads of a few bps never pay two 8-10 bps maker fees; base book imbalance is c
 alone roughly once per strategy per several hundred symbol-tests: momentum needs a 4h drift
 t >= 3 (0.2% one-sided per symbol, but a trending market factor moves many symbols at once),
 mean reversion a Dickey-Fuller t <= -3.0 with z <= -2.5, statistical arbitrage a t <= -3.5 with
-|z| >= 2 (well under 1% jointly), pairs a coint p-value <= 1% on at most 40 screened pairs.
+|z| >= 2 (well under 1% jointly), pairs a coint p-value <= 0.2% on at most 40 screened pairs.
 Measured on control seeds 0-29: 4 opportunities in 30 markets for all seven together (none on
 seeds 0-4), so ~0.7 are expected over 5 markets; the bounds leave room for an unlucky seed
 without letting a scanner that fires on noise pass.
