@@ -16,6 +16,7 @@ from scipy.signal import lfilter
 
 from oppscan.domain.models import RiskLevel
 from oppscan.market.snapshot import Bars, FloatArray, MarketSnapshot
+from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.costs import depth_usd, walk_book
 
 NAN = float("nan")
@@ -362,3 +363,16 @@ def risk_from_stop(stop_distance_bps: float) -> RiskLevel:
     if stop_distance_bps < 1000:
         return RiskLevel.HIGH
     return RiskLevel.VERY_HIGH
+
+
+def held_usd(market: MarketSnapshot, request: StrategyRequest, symbol: str) -> float:
+    """The value of the request's holding of ``symbol`` at the snapshot's best bid (0 if none).
+
+    Spot is long-only: a bearish setup is a trade only for someone who holds the asset (sell now,
+    buy back after the move), and only up to what they hold.
+    """
+    if request.portfolio is None:
+        return 0.0
+    quantity = sum(h.quantity for h in request.portfolio.holdings if h.symbol == symbol)
+    bids = [t.bid for (_, s), t in market.tickers.items() if s == symbol and t.bid > 0]
+    return float(quantity * max(bids)) if quantity > 0 and bids else 0.0

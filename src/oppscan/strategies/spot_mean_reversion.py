@@ -1,10 +1,11 @@
-"""Spot mean reversion: a price stretched far below its mean, in a market that has been reverting.
+"""Spot mean reversion: a price stretched far from its mean, in a market that has been reverting.
 
 A low z-score alone is no edge (a random walk wanders off and stays there), so the symbol's
 1h log price must also have behaved like an AR(1) around its level over the window before the
 stretch: a Dickey-Fuller t-statistic below ``MAX_DF_T`` and a short half-life. The expected
 move is the share of the gap to the rolling mean that such a process gives back within the
-horizon. Spot is long-only, so only the stretch below the mean is a trade.
+horizon. Spot is long-only: a stretch above the mean is a trade (sell now, buy back at the
+mean) only for a portfolio that holds the asset, and only up to what it holds.
 """
 
 from __future__ import annotations
@@ -55,7 +56,13 @@ class SpotMeanReversion:
             return None
         log_close = np.log(bars.close)
         z = float(ind.rolling_zscore(log_close, Z_WINDOW)[-1])
-        if not z <= -MIN_Z:
+        if z <= -MIN_Z:
+            side, direction, budget = "buy", 1.0, request.capital_usd
+        elif z >= MIN_Z:
+            side, direction, budget = "sell", -1.0, ind.held_usd(market, request, symbol)
+            if budget <= 0:
+                return None
+        else:  # also nan
             return None
         fit = ind.ar1_fit(log_close[-(FIT_BARS + RECENT_BARS) : -RECENT_BARS])
         df_t, half_life = float(fit.t_stat[0]), float(fit.half_life[0])
@@ -63,10 +70,10 @@ class SpotMeanReversion:
             return None
 
         mean = float(log_close[-Z_WINDOW:].mean())
-        gap = mean - float(log_close[-1])
+        gap = abs(mean - float(log_close[-1]))
         horizon = min(2.0 * half_life, float(Z_WINDOW))
         expected_move = gap * ind.reversion_fraction(horizon, half_life)
-        trade = ind.cheapest_round_trip(market, symbol, "buy", request.capital_usd, GATES)
+        trade = ind.cheapest_round_trip(market, symbol, side, budget, GATES)
         if trade is None:
             return None
         net_bps = expected_move * 1e4 - trade.cost_bps
@@ -75,32 +82,35 @@ class SpotMeanReversion:
 
         entry = trade.entry_price
         atr = float(ind.atr(bars.high, bars.low, bars.close, 14)[-1])
-        # A stretch that doubles is a regime break, not noise: the stop sits one gap lower.
-        stop = entry * float(np.exp(-max(gap, 2.0 * atr / entry)))
-        exit_price = entry * float(np.exp(expected_move))
+        # A stretch that doubles is a regime break, not noise: the stop sits one gap further.
+        stop = entry * float(np.exp(-direction * max(gap, 2.0 * atr / entry)))
+        exit_price = entry * float(np.exp(direction * expected_move))
         band = ind.bollinger(bars.close, 20, 2.0)
-        confidence = ind.logistic(2.0 * (-z - 2.5)) * ind.logistic(1.5 * (MAX_DF_T - df_t + 1.0))
+        confidence = ind.logistic(2.0 * (abs(z) - 2.5)) * ind.logistic(
+            1.5 * (MAX_DF_T - df_t + 1.0)
+        )
         return build_opportunity(
             INFO,
             market,
             opportunity_type="spot_mean_reversion",
             symbol=symbol,
             exchange=trade.exchange,
-            side="buy",
+            side=side,
             entry_price=entry,
             exit_price=exit_price,
             stop_loss=stop,
-            take_profit=float(np.exp(mean)),
+            take_profit=entry * float(np.exp(direction * gap)),  # all the way back to the mean
             profit_potential_usd=trade.size_usd * net_bps / 1e4,
             required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=ind.risk_from_stop((entry - stop) / entry * 1e4),
+            risk_level=ind.risk_from_stop(abs(entry - stop) / entry * 1e4),
             timeframe="hours" if horizon <= 24 else "days",
             net_edge_bps=net_bps,
             valid_for_ms=3_600_000,
             capacity_usd=trade.capacity_usd,
             evidence={
                 "z_score": round(z, 4),
+                "held_asset_sale": side == "sell",
                 "z_window_bars": Z_WINDOW,
                 "bollinger_percent_b": round(float(band.percent_b(bars.close)[-1]), 4),
                 "rsi_1h": round(float(ind.rsi(bars.close, 14)[-1]), 3),

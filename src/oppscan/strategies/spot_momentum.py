@@ -5,7 +5,8 @@ positive) and RSI is above 50; the 4h chart and at least one other must agree. T
 strength is the t-statistic of the mean 4h log return over the last ``DRIFT_BARS`` bars; the
 drift is shrunk towards zero by ``1 - (T_SHRINK / t)^2`` (a James-Stein-like discount: a t of 2
 is mostly luck) and projected over the holding horizon. An overbought RSI lowers the
-confidence. Spot is long-only: a bearish trend is no trade without a short.
+confidence. Spot is long-only: a downtrend is a trade (sell now, buy back after the move)
+only for a portfolio that holds the asset, and only up to what it holds.
 """
 
 from __future__ import annotations
@@ -37,16 +38,17 @@ HORIZON_BARS = 6  # hold for about a day of 4h bars
 GATES = ind.LiquidityGates()
 
 
-def _vote(close: np.ndarray) -> tuple[bool, float, float]:
-    """(bullish?, RSI, MACD histogram as a fraction of price) on one timeframe.
+def _vote(close: np.ndarray, direction: float) -> tuple[bool, float, float]:
+    """(agrees with ``direction``?, RSI, MACD histogram as a fraction of price) on one chart.
 
     The histogram is evidence, not a vote: in a steady trend the MACD line flattens and the
-    histogram hovers around zero, so demanding it be positive would reject the cleanest trends.
+    histogram hovers around zero, so demanding its sign would reject the cleanest trends.
     """
     m = ind.macd(close)
     rsi = float(ind.rsi(close, 14)[-1])
     hist = float(m.histogram[-1]) / float(close[-1])
-    return bool(m.line[-1] > 0 and rsi > 50), rsi, hist
+    agrees = m.line[-1] * direction > 0 and (rsi - 50.0) * direction > 0
+    return bool(agrees), rsi, hist
 
 
 class SpotMomentum:
@@ -72,7 +74,13 @@ class SpotMomentum:
             return None
         drift = float(returns.mean())
         t_stat = float(drift / sd * np.sqrt(DRIFT_BARS))
-        if t_stat < MIN_T:
+        if t_stat >= MIN_T:
+            side, direction, budget = "buy", 1.0, request.capital_usd
+        elif t_stat <= -MIN_T:
+            side, direction, budget = "sell", -1.0, ind.held_usd(market, request, symbol)
+            if budget <= 0:
+                return None
+        else:
             return None
 
         votes: dict[str, dict[str, float | bool]] = {}
@@ -80,9 +88,9 @@ class SpotMomentum:
             bars = ind.reference_bars(market, symbol, tf, MIN_BARS)
             if bars is None:
                 return None
-            bullish, rsi, hist = _vote(bars.close)
-            votes[tf] = {"bullish": bullish, "rsi": round(rsi, 3), "macd_hist_pct": hist * 100}
-        agreeing = [tf for tf in TIMEFRAMES if votes[tf]["bullish"]]
+            agrees, rsi, hist = _vote(bars.close, direction)
+            votes[tf] = {"agrees": agrees, "rsi": round(rsi, 3), "macd_hist_pct": hist * 100}
+        agreeing = [tf for tf in TIMEFRAMES if votes[tf]["agrees"]]
         rsi_4h = float(votes["4h"]["rsi"])
         # The 4h chart carries the drift test and must agree; one of the other two may lag (the
         # 1h chart pulls back inside a trend all the time).
@@ -90,8 +98,8 @@ class SpotMomentum:
             return None
 
         shrink = max(0.0, 1.0 - (T_SHRINK / t_stat) ** 2)
-        expected_move = drift * HORIZON_BARS * shrink  # log return
-        trade = ind.cheapest_round_trip(market, symbol, "buy", request.capital_usd, GATES)
+        expected_move = abs(drift) * HORIZON_BARS * shrink  # log return in the trade's favour
+        trade = ind.cheapest_round_trip(market, symbol, side, budget, GATES)
         if trade is None:
             return None
         net_bps = expected_move * 1e4 - trade.cost_bps
@@ -100,19 +108,21 @@ class SpotMomentum:
 
         atr = float(ind.atr(bars4h.high, bars4h.low, bars4h.close, 14)[-1])
         entry = trade.entry_price
-        stop = entry - 2.0 * atr
-        exit_price = entry * float(np.exp(expected_move))
+        stop = entry - direction * 2.0 * atr
+        exit_price = entry * float(np.exp(direction * expected_move))
         agreement = len(agreeing) / len(TIMEFRAMES)
-        # An overbought 4h RSI makes a pullback likelier: 1.0 at RSI 50, 0.64 at RSI 95.
-        exhaustion = 0.6 + 0.8 * (1 - rsi_4h / 100)
-        confidence = ind.logistic(1.5 * (t_stat - MIN_T)) * agreement * min(1.0, exhaustion)
+        # A stretched 4h RSI (overbought in an uptrend, oversold in a downtrend) makes a
+        # pullback likelier: 1.0 at RSI 50, 0.64 at RSI 95 (or 5).
+        stretch = rsi_4h if direction > 0 else 100.0 - rsi_4h
+        exhaustion = 0.6 + 0.8 * (1 - stretch / 100)
+        confidence = ind.logistic(1.5 * (abs(t_stat) - MIN_T)) * agreement * min(1.0, exhaustion)
         return build_opportunity(
             INFO,
             market,
             opportunity_type="spot_momentum",
             symbol=symbol,
             exchange=trade.exchange,
-            side="buy",
+            side=side,
             entry_price=entry,
             exit_price=exit_price,
             stop_loss=stop,
@@ -120,13 +130,14 @@ class SpotMomentum:
             profit_potential_usd=trade.size_usd * net_bps / 1e4,
             required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=ind.risk_from_stop((entry - stop) / entry * 1e4),
+            risk_level=ind.risk_from_stop(abs(entry - stop) / entry * 1e4),
             timeframe="days",
             net_edge_bps=net_bps,
             valid_for_ms=4 * 3_600_000,
             capacity_usd=trade.capacity_usd,
             evidence={
                 "drift_t_stat_4h": round(t_stat, 4),
+                "held_asset_sale": side == "sell",
                 "drift_per_4h_bps": round(drift * 1e4, 3),
                 "drift_shrink": round(shrink, 4),
                 "expected_move_bps": round(expected_move * 1e4, 3),

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from spot_market_builder import SpotMarketBuilder, random_walk
 
+from oppscan.domain.models import Holding, Portfolio
 from oppscan.market.snapshot import Fees
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.spot_mean_reversion import STRATEGY
@@ -66,3 +67,19 @@ def test_thin_books_shrink_the_size_and_high_costs_kill_the_edge() -> None:
     taker = thin.evidence["expected_move_bps"] / 2 / 1e4
     builder.fees = {e: Fees(taker, taker) for e in builder.fees}
     assert STRATEGY.scan(builder.build(), StrategyRequest()) == []
+
+
+def test_a_spike_above_the_mean_is_a_sale_only_for_a_holder() -> None:
+    rng = np.random.default_rng(2)
+    snap = (
+        SpotMarketBuilder(seed=2)
+        .series("REV/USDT", "1h", reverting_then_stretched(rng, -4.0))  # a spike up
+        .build()
+    )
+    assert STRATEGY.scan(snap, StrategyRequest()) == []
+    holding = Portfolio(holdings=(Holding(symbol="REV/USDT", quantity=30.0),))
+    (opp,) = STRATEGY.scan(snap, StrategyRequest(capital_usd=1e6, portfolio=holding))
+    assert opp.side == "sell" and opp.evidence["z_score"] >= 2.5
+    assert opp.take_profit is not None and opp.take_profit <= opp.exit_price < opp.entry_price
+    assert opp.stop_loss is not None and opp.stop_loss > opp.entry_price
+    assert opp.required_capital_usd <= 30.0 * snap.tickers[("binance", "REV/USDT")].bid + 0.01

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from spot_market_builder import SpotMarketBuilder, random_walk
 
+from oppscan.domain.models import Holding, Portfolio
 from oppscan.market.snapshot import Fees
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.spot_momentum import STRATEGY
@@ -69,3 +70,17 @@ def test_illiquid_symbol_is_gated_out() -> None:
 def test_random_walk_helper_is_a_walk() -> None:
     path = random_walk(np.random.default_rng(0), 100, 0.01)
     assert path.shape == (100,) and (path > 0).all()
+
+
+def test_a_downtrend_is_a_sale_only_for_a_holder_and_only_of_what_is_held() -> None:
+    market = market_with({"DOWN/USDT": -0.6, "RW/USDT": 0.0}).build()
+    assert STRATEGY.scan(market, StrategyRequest()) == []
+    holding = Portfolio(holdings=(Holding(symbol="DOWN/USDT", quantity=20.0),))
+    (opp,) = STRATEGY.scan(market, StrategyRequest(capital_usd=50_000, portfolio=holding))
+    assert opp.symbol == "DOWN/USDT" and opp.side == "sell"
+    assert opp.evidence["held_asset_sale"] is True
+    assert opp.evidence["drift_t_stat_4h"] <= -3.0
+    assert opp.exit_price < opp.entry_price  # buy back lower
+    assert opp.stop_loss is not None and opp.stop_loss > opp.entry_price
+    held_value = 20.0 * market.tickers[("binance", "DOWN/USDT")].bid
+    assert opp.required_capital_usd <= held_value + 0.01
