@@ -55,7 +55,10 @@ class SpotMeanReversion:
         if bars is None:
             return None
         log_close = np.log(bars.close)
-        z = float(ind.rolling_zscore(log_close, Z_WINDOW)[-1])
+        # Only the latest z-score matters: the window's statistics, not a rolling series.
+        recent = log_close[-Z_WINDOW:]
+        spread = float(recent.std())
+        z = (float(recent[-1]) - float(recent.mean())) / spread if spread > 0 else 0.0
         if z <= -MIN_Z:
             side, direction, budget = "buy", 1.0, request.capital_usd
         elif z >= MIN_Z:
