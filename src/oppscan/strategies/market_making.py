@@ -64,8 +64,12 @@ class MarketMaking:
         book = market.books.get((exchange, symbol))
         bars = ind.reference_bars(market, symbol, "1m", VOL_BARS + 1, prefer=exchange)
         fees = market.fees[exchange]
-        if book is None or bars is None:
+        if book is None or bars is None or book.bids.shape[0] == 0 or book.asks.shape[0] == 0:
             return None
+        # The spread we can quote inside is the book's, not the (possibly older) ticker's.
+        best_bid, best_ask = float(book.bids[0, 0]), float(book.asks[0, 0])
+        mid = (best_bid + best_ask) / 2.0
+        spread_bps = (best_ask - best_bid) / mid * 1e4
         if ticker.quote_volume_24h < MIN_QUOTE_VOLUME_USD:
             return None
         imbalance = ind.book_imbalance(book.bids, book.asks)
@@ -80,7 +84,7 @@ class MarketMaking:
         sigma = float(np.diff(np.log(bars.close[-(VOL_BARS + 1) :])).std(ddof=1))
         volume_per_minute_side = ticker.quote_volume_24h / 1440.0 / 2.0
         fill_minutes = max(1.0, size / (PARTICIPATION * volume_per_minute_side))
-        quoted_bps = ticker.spread_bps * (1 - 2 * IMPROVE_SHARE)
+        quoted_bps = spread_bps * (1 - 2 * IMPROVE_SHARE)
         maker_bps = 2e4 * fees.maker
         adverse_bps = ADVERSE_SHARE * sigma * float(np.sqrt(fill_minutes)) * 1e4
         net_bps = quoted_bps - maker_bps - adverse_bps
@@ -89,7 +93,6 @@ class MarketMaking:
 
         round_trips = min(HORIZON_MINUTES / fill_minutes, 30.0)
         inventory_risk_bps = sigma * float(np.sqrt(fill_minutes)) * 1e4
-        mid = ticker.mid
         our_bid = mid * (1 - quoted_bps / 2e4)
         our_ask = mid * (1 + quoted_bps / 2e4)
         # Confidence rises with the edge's cushion over adverse selection, and falls with a lean.
@@ -119,7 +122,7 @@ class MarketMaking:
                 for side, price in (("buy", our_bid), ("sell", our_ask))
             ],
             evidence={
-                "spread_bps": round(ticker.spread_bps, 4),
+                "spread_bps": round(spread_bps, 4),
                 "quoted_spread_bps": round(quoted_bps, 4),
                 "maker_fees_bps": round(maker_bps, 4),
                 "adverse_selection_bps": round(adverse_bps, 4),
