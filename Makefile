@@ -32,6 +32,7 @@ format: install
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/bin/python -m benchmarks.run --out docs/benchmarks.md
 
 clean:

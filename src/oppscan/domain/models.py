@@ -6,7 +6,9 @@ as they are, so a record read on any process is the record written on any other.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -190,12 +192,21 @@ class ScanRecord(BaseModel):
         return len(self.request.strategy_ids)
 
 
-class ScanView(BaseModel):
-    """Everything a status poll needs, read in one store round trip."""
+@dataclass(frozen=True)
+class ScanView:
+    """Everything a status poll needs, read in one store round trip.
+
+    The results come as the JSON the store holds, best first: a status poll passes them through
+    without parsing them (it is the hot path); ``top`` parses them for whoever needs objects.
+    """
 
     record: ScanRecord
     strategies: dict[str, StrategyState]
-    top: list[Opportunity]  # the best so far, by rank score
+    top_json: tuple[str, ...] = ()
+
+    @cached_property
+    def top(self) -> list[Opportunity]:
+        return [Opportunity.model_validate_json(raw) for raw in self.top_json]
 
 
 class StrategyOutcome(BaseModel):

@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass, field
 
 from oppscan.domain.models import (
-    Opportunity,
     ScanRecord,
     ScanStatus,
     ScanView,
@@ -26,7 +25,8 @@ from oppscan.store.port import Applied
 class _Scan:
     record: ScanRecord
     strategies: dict[str, StrategyState]
-    results: dict[str, Opportunity] = field(default_factory=dict)
+    # opportunity id -> (rank score, JSON): stored as the Redis store stores them
+    results: dict[str, tuple[float, str]] = field(default_factory=dict)
     expires_at: float = float("inf")
 
 
@@ -96,12 +96,12 @@ class InMemoryScanStore:
         if scan is None:
             return None
         self._finish_if_overdue(scan, time.time())
-        ranked = sorted(scan.results.values(), key=lambda o: o.rank_score, reverse=True)
+        ranked = sorted(scan.results.values(), key=lambda r: r[0], reverse=True)
         top = ranked if top_n < 0 else ranked[:top_n]
         return ScanView(
             record=scan.record.model_copy(),
             strategies={k: v.model_copy() for k, v in scan.strategies.items()},
-            top=top,
+            top_json=tuple(raw for _, raw in top),
         )
 
     async def start_strategy(self, scan_id: str, strategy_id: str) -> int | None:
@@ -139,7 +139,7 @@ class InMemoryScanStore:
         state.duration_ms = outcome.duration_ms
         state.error = outcome.error
         for opp in outcome.opportunities:
-            scan.results[opp.opportunity_id] = opp
+            scan.results[opp.opportunity_id] = (opp.rank_score, opp.model_dump_json())
         record.strategies_completed += 1
         record.opportunities_found = len(scan.results)
         if record.status is ScanStatus.QUEUED:

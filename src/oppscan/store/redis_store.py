@@ -21,7 +21,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from oppscan.domain.models import (
-    Opportunity,
     ScanRecord,
     ScanRequest,
     ScanStatus,
@@ -175,7 +174,7 @@ class RedisScanStore:
         return ScanView(
             record=record,
             strategies={sid: states[sid] for sid in record.request.strategy_ids if sid in states},
-            top=[Opportunity.model_validate_json(member) for member in top],
+            top_json=tuple(top),
         )
 
     async def list_user_scans(

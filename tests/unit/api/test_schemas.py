@@ -74,7 +74,11 @@ def _view(record: ScanRecord, top: int = 0) -> ScanView:
         "c": StrategyState(status=StrategyStatus.RUNNING),
         "d": StrategyState(),
     }
-    return ScanView(record=record, strategies=states, top=[_opportunity(i) for i in range(top)])
+    return ScanView(
+        record=record,
+        strategies=states,
+        top_json=tuple(_opportunity(i).model_dump_json() for i in range(top)),
+    )
 
 
 def test_iso_is_utc_with_z() -> None:
