@@ -32,7 +32,7 @@ class StrategyRequest:
     portfolio: Portfolio | None = None
 
 
-class StrategySkipped(Exception):  # noqa: N818 - it is an outcome, not an error
+class StrategySkipped(Exception):
     """Raised by a strategy that has nothing to do for this request; the reason is shown."""
 
 
