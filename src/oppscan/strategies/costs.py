@@ -52,10 +52,3 @@ def depth_usd(book: OrderBook, side: str, within_bps: float) -> float:
     else:
         mask = levels[:, 0] >= best * (1 - within_bps / 1e4)
     return float((levels[mask, 0] * levels[mask, 1]).sum())
-
-
-def round_trip_cost_bps(
-    taker_fee: float, entry_slippage_bps: float, exit_slippage_bps: float
-) -> float:
-    """Entering and leaving with taker orders: two fees and the slippage of both walks."""
-    return 2 * taker_fee * 1e4 + entry_slippage_bps + exit_slippage_bps
