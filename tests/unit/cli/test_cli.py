@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,12 @@ def test_scan_refuses_an_unreadable_portfolio(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["scan", "--portfolio", str(bad)])
     assert result.exit_code == 2
     assert "quantity" in result.output
+
+
+def test_market_commands_are_registered_when_their_module_exists() -> None:
+    result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for command in ("serve", "worker", "token", "scan", "strategies"):
+        assert command in result.stdout
+    has_market = importlib.util.find_spec("oppscan.cli.market_cmd") is not None
+    assert ("market" in result.stdout) is has_market
