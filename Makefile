@@ -12,9 +12,15 @@ $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-# The lock is the truth: a fresh machine gets exactly the versions in uv.lock.
-install: $(UV)
-	$(UV) sync --locked --inexact --all-extras --python $(VENV)/bin/python --quiet
+# The lock is the truth: a fresh machine gets exactly the versions in uv.lock. Bytecode is
+# compiled at install: with PYTHONDONTWRITEBYTECODE set, every process would otherwise recompile
+# scipy, pandas and statsmodels at start (seconds per process, times every API worker).
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked --inexact --all-extras --compile-bytecode --python $(VENV)/bin/python --quiet
+	touch $@
+
+install: $(VENV)/.installed
+	$(VENV)/bin/python -m compileall -q src
 
 run: install
 	$(VENV)/bin/oppscan serve --host $(HOST) --port $(PORT) --print-demo-token

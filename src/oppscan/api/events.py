@@ -13,7 +13,7 @@ import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from oppscan.api.metrics import ApiMetrics
-from oppscan.api.schemas import render_status
+from oppscan.api.schemas import status_json
 from oppscan.domain.models import ScanView
 from oppscan.logs import get_logger
 from oppscan.service.errors import ScanNotFound
@@ -31,7 +31,7 @@ RECONNECT_MS = 1000
 
 def _event(view: ScanView) -> ServerSentEvent:
     return ServerSentEvent(
-        data=render_status(view).model_dump_json(),
+        data=status_json(view).decode(),
         event="status",
         id=str(view.record.version),
     )

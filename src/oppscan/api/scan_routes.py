@@ -20,8 +20,8 @@ from oppscan.api.schemas import (
     render_catalog,
     render_discover,
     render_results,
-    render_status,
     render_summary,
+    status_json,
 )
 from oppscan.domain.models import RiskLevel
 from oppscan.service.requests import DiscoverInput
@@ -32,6 +32,8 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "unknown scan id (or another user's)"},
     503: {"model": ErrorBody, "description": "the store cannot be reached"},
 }
+
+JSON = "application/json"
 
 router = APIRouter(prefix=PREFIX, tags=["opportunities"], responses=_ERRORS)
 
@@ -60,9 +62,9 @@ async def discover(
 
 
 @router.get("/status/{scan_id}", response_model=StatusReply)
-async def status(scan_id: str, who: Caller, service: Service) -> StatusReply:
-    """The hot path: one store read."""
-    return render_status(await service.status(who, scan_id))
+async def status(scan_id: str, who: Caller, service: Service) -> Response:
+    """The hot path: one store read, serialised straight to bytes."""
+    return Response(status_json(await service.status(who, scan_id)), media_type=JSON)
 
 
 @router.get(
@@ -117,9 +119,9 @@ async def results(
 
 
 @router.post("/scans/{scan_id}/cancel", response_model=StatusReply)
-async def cancel(scan_id: str, who: Caller, service: Service) -> StatusReply:
+async def cancel(scan_id: str, who: Caller, service: Service) -> Response:
     """Cancel a running scan; a finished one is left as it is. Either way: its status."""
-    return render_status(await service.cancel(who, scan_id))
+    return Response(status_json(await service.cancel(who, scan_id)), media_type=JSON)
 
 
 @router.get("/scans", response_model=ScanList, responses={422: {"model": ErrorBody}})

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel
 
-from oppscan.domain.models import Opportunity, ScanRecord, ScanView, StrategyState
+from oppscan.domain.models import Opportunity, ScanRecord, ScanView
 from oppscan.service.scans import ResultsPage, Started
 from oppscan.strategies.base import StrategyInfo
 
@@ -179,37 +180,46 @@ def render_discover(started: Started, now: float | None = None) -> DiscoverReply
     )
 
 
-def _strategy(state: StrategyState) -> StrategyProgress:
-    return StrategyProgress(
-        status=state.status.value,
-        opportunities=state.opportunities,
-        duration_ms=state.duration_ms,
-        error=state.error,
-    )
+def render_status(view: ScanView, now: float | None = None) -> dict[str, Any]:
+    """The status body (``StatusReply``'s shape) as plain data: the poll's hot path.
 
-
-def render_status(view: ScanView, now: float | None = None) -> StatusReply:
+    The best results so far are embedded as the JSON the store holds (``orjson.Fragment``), so a
+    poll never parses and re-serialises them.
+    """
     record = view.record
     total = record.total_strategies
     done = record.strategies_completed
     percentage = 100.0 if record.status.terminal else (100.0 * done / total if total else 0.0)
-    return StatusReply(
-        scan_id=record.scan_id,
-        status=record.status.value,
-        progress=Progress(
-            strategies_completed=done,
-            total_strategies=total,
-            opportunities_found_so_far=record.opportunities_found,
-            percentage=round(percentage, 1),
-        ),
-        strategies={sid: _strategy(state) for sid, state in view.strategies.items()},
-        partial_results=view.top[:10],
-        estimated_time_remaining_seconds=_remaining_seconds(record, now or time.time()),
-        created_at=iso(record.created_at),
-        updated_at=iso(record.updated_at),
-        finished_at=iso(record.finished_at),
-        results_url=results_url(record.scan_id),
-    )
+    return {
+        "success": True,
+        "scan_id": record.scan_id,
+        "status": record.status.value,
+        "progress": {
+            "strategies_completed": done,
+            "total_strategies": total,
+            "opportunities_found_so_far": record.opportunities_found,
+            "percentage": round(percentage, 1),
+        },
+        "strategies": {
+            sid: {
+                "status": state.status.value,
+                "opportunities": state.opportunities,
+                "duration_ms": state.duration_ms,
+                "error": state.error,
+            }
+            for sid, state in view.strategies.items()
+        },
+        "partial_results": [orjson.Fragment(raw) for raw in view.top_json[:10]],
+        "estimated_time_remaining_seconds": _remaining_seconds(record, now or time.time()),
+        "created_at": iso(record.created_at),
+        "updated_at": iso(record.updated_at),
+        "finished_at": iso(record.finished_at),
+        "results_url": results_url(record.scan_id),
+    }
+
+
+def status_json(view: ScanView) -> bytes:
+    return orjson.dumps(render_status(view))
 
 
 def render_results(page: ResultsPage, now: float | None = None) -> ResultsReply:

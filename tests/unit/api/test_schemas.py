@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from oppscan.api.schemas import (
+    StatusReply,
     iso,
     render_catalog,
     render_discover,
     render_results,
     render_status,
     render_summary,
+    status_json,
 )
 from oppscan.domain.models import (
     Opportunity,
@@ -88,41 +90,41 @@ def test_iso_is_utc_with_z() -> None:
 
 def test_status_reports_progress_per_strategy_while_scanning() -> None:
     body = render_status(_view(_record(ScanStatus.SCANNING, done=2), top=12), now=T0 + 20)
-    assert body.status == "scanning"
-    assert body.progress.model_dump() == {
+    assert body["status"] == "scanning"
+    assert body["progress"] == {
         "strategies_completed": 2,
         "total_strategies": 4,
         "opportunities_found_so_far": 3,
         "percentage": 50.0,
     }
-    assert body.strategies["b"].model_dump() == {
+    assert body["strategies"]["b"] == {
         "status": "failed",
         "opportunities": 0,
         "duration_ms": 5,
         "error": "boom",
     }
-    assert body.strategies["d"].status == "queued"
-    assert len(body.partial_results) == 10
+    assert body["strategies"]["d"]["status"] == "queued"
+    assert len(body["partial_results"]) == 10
     # Two strategies took 20 s, two remain: about 20 s more, within the 100 s to the deadline.
-    assert body.estimated_time_remaining_seconds == 20.0
-    assert body.created_at == iso(T0)
-    assert body.finished_at is None
-    assert body.results_url == "/api/v1/opportunities/results/scan_abc"
+    assert body["estimated_time_remaining_seconds"] == 20.0
+    assert body["created_at"] == iso(T0)
+    assert body["finished_at"] is None
+    assert body["results_url"] == "/api/v1/opportunities/results/scan_abc"
 
 
 def test_remaining_time_never_exceeds_the_deadline() -> None:
     body = render_status(_view(_record(ScanStatus.SCANNING, done=1)), now=T0 + 90)
-    assert body.estimated_time_remaining_seconds == 30.0
+    assert body["estimated_time_remaining_seconds"] == 30.0
     before_any = render_status(_view(_record(ScanStatus.QUEUED, done=0)), now=T0 + 1)
-    assert before_any.estimated_time_remaining_seconds == 119.0
+    assert before_any["estimated_time_remaining_seconds"] == 119.0
 
 
 def test_terminal_scan_is_at_100_percent_with_nothing_remaining() -> None:
     record = _record(ScanStatus.PARTIAL, done=4, finished_at=T0 + 30)
     body = render_status(_view(record), now=T0 + 500)
-    assert body.progress.percentage == 100.0
-    assert body.estimated_time_remaining_seconds == 0.0
-    assert body.finished_at == iso(T0 + 30)
+    assert body["progress"]["percentage"] == 100.0
+    assert body["estimated_time_remaining_seconds"] == 0.0
+    assert body["finished_at"] == iso(T0 + 30)
 
 
 def test_results_of_a_partial_scan_say_partial_and_time_to_finish() -> None:
@@ -172,3 +174,12 @@ def test_summary_and_catalog() -> None:
         ("b", True, True),
     ]
     assert all(s.allowed for s in render_catalog(infos, None).strategies)
+
+
+def test_the_status_bytes_match_the_documented_schema() -> None:
+    """The hot path writes bytes itself; the OpenAPI model must still describe them exactly."""
+    view = _view(_record(ScanStatus.SCANNING, done=2), top=3)
+    reply = StatusReply.model_validate_json(status_json(view))
+    assert reply.scan_id == "scan_abc"
+    assert [o.opportunity_id for o in reply.partial_results] == [o.opportunity_id for o in view.top]
+    assert set(StatusReply.model_fields) == set(render_status(view))
