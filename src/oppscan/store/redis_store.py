@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
-import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -31,8 +31,6 @@ from oppscan.domain.models import (
 )
 from oppscan.store import redis_scripts
 from oppscan.store.port import Applied, StoreUnavailable
-
-_STATIC = ("scan_id", "user_id", "fingerprint")
 
 
 @asynccontextmanager
@@ -97,7 +95,9 @@ class RedisScanStore:
         rec, strat, _ = self.scan_keys(record.scan_id)
         ids = record.request.strategy_ids
         fields: dict[str, Any] = {
-            "static": orjson.dumps(record.model_dump(mode="json", include=set(_STATIC))),
+            "scan_id": record.scan_id,
+            "user_id": record.user_id,
+            "fingerprint": record.fingerprint,
             "request": record.request.model_dump_json(),
             "status": record.status.value,
             "strategies": ",".join(ids),
@@ -170,10 +170,9 @@ class RedisScanStore:
             return None
         rec_flat, strat_flat, top = raw
         record = _record(_pairs(rec_flat))
-        states = _strategies(_pairs(strat_flat))
         return ScanView(
             record=record,
-            strategies={sid: states[sid] for sid in record.request.strategy_ids if sid in states},
+            strategies=_strategies(record.request.strategy_ids, _pairs(strat_flat)),
             top_json=tuple(top),
         )
 
@@ -259,14 +258,20 @@ def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(it, it, strict=True))
 
 
+@lru_cache(maxsize=4096)
+def _request(raw: str) -> ScanRequest:
+    """A scan's request never changes, so its parse is cached by its exact JSON (hot path)."""
+    return ScanRequest.model_validate_json(raw)
+
+
 def _record(h: dict[str, str]) -> ScanRecord:
-    static = orjson.loads(h["static"])
+    # Written only by this adapter from validated records: no need to validate again per poll.
     finished = h.get("finished_at")
-    return ScanRecord(
-        scan_id=static["scan_id"],
-        user_id=static["user_id"],
-        fingerprint=static["fingerprint"],
-        request=ScanRequest.model_validate_json(h["request"]),
+    return ScanRecord.model_construct(
+        scan_id=h["scan_id"],
+        user_id=h["user_id"],
+        fingerprint=h["fingerprint"],
+        request=_request(h["request"]),
         status=ScanStatus(h["status"]),
         created_at=float(h["created_at"]),
         updated_at=float(h["updated_at"]),
@@ -279,16 +284,19 @@ def _record(h: dict[str, str]) -> ScanRecord:
     )
 
 
-def _strategies(h: dict[str, str]) -> dict[str, StrategyState]:
+def _strategies(ids: tuple[str, ...], h: dict[str, str]) -> dict[str, StrategyState]:
+    """The states in the request's order; the hash holds ``<id>.s|n|ms|e|a`` fields."""
     states: dict[str, StrategyState] = {}
-    for key, value in h.items():
-        sid, _, field = key.rpartition(".")
-        if field == "s":
-            states[sid] = StrategyState(
-                status=StrategyStatus(value),
-                opportunities=int(h.get(f"{sid}.n", 0)),
-                duration_ms=int(h[f"{sid}.ms"]) if f"{sid}.ms" in h else None,
-                error=h.get(f"{sid}.e") or None,
-                attempts=int(h.get(f"{sid}.a", 0)),
-            )
+    for sid in ids:
+        status = h.get(f"{sid}.s")
+        if status is None:
+            continue
+        ms = h.get(f"{sid}.ms")
+        states[sid] = StrategyState.model_construct(
+            status=StrategyStatus(status),
+            opportunities=int(h.get(f"{sid}.n", 0)),
+            duration_ms=int(ms) if ms else None,
+            error=h.get(f"{sid}.e") or None,
+            attempts=int(h.get(f"{sid}.a", 0)),
+        )
     return states
