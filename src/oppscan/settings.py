@@ -14,7 +14,8 @@ class Settings(BaseSettings):
     )
     key_prefix: str = Field(default="oppscan", description="Prefix of every Redis key.")
     jwt_secret: SecretStr = Field(
-        default=SecretStr("oppscan-dev-secret-change-me-32-bytes-or-more"), description="HS256 signing secret."
+        default=SecretStr("oppscan-dev-secret-change-me-32-bytes-or-more"),
+        description="HS256 signing secret.",
     )
     jwt_public_key: str | None = Field(default=None, description="PEM; enables RS256 tokens.")
 

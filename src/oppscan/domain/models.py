@@ -164,7 +164,10 @@ class ScanRequest(BaseModel):
     force_refresh: bool = False
 
 
-class StrategyState(BaseModel):
+@dataclass(slots=True)
+class StrategyState:
+    """One strategy's state within a scan. A dataclass: a status poll builds one per strategy."""
+
     status: StrategyStatus = StrategyStatus.QUEUED
     opportunities: int = 0
     duration_ms: int | None = None

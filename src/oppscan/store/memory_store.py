@@ -7,7 +7,7 @@ No method awaits in the middle of a change, so each change is atomic on the even
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from oppscan.domain.models import (
     ScanRecord,
@@ -100,7 +100,7 @@ class InMemoryScanStore:
         top = ranked if top_n < 0 else ranked[:top_n]
         return ScanView(
             record=scan.record.model_copy(),
-            strategies={k: v.model_copy() for k, v in scan.strategies.items()},
+            strategies={k: replace(v) for k, v in scan.strategies.items()},
             top_json=tuple(raw for _, raw in top),
         )
 

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from oppscan.domain.models import (
-    Opportunity,
     ScanRecord,
     ScanStatus,
     ScanView,
     StrategyOutcome,
-    StrategyState,
 )
 
 
@@ -100,12 +98,3 @@ class ScanStore(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-__all__ = [
-    "Applied",
-    "Opportunity",
-    "ScanStore",
-    "StoreUnavailable",
-    "StrategyState",
-]

@@ -66,17 +66,13 @@ local function finish_if_overdue(t, ttl)
 end
 """
 
-# ARGV: ttl, top_n. Returns false, or {record fields, strategy fields, top results}.
-VIEW = (
+# ARGV: ttl. Finishes the scan if it is past its deadline; 1 if it did.
+FINISH_IF_OVERDUE = (
     PRELUDE
     + r"""
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-finish_if_overdue(now(), tonumber(ARGV[1]))
-local n = tonumber(ARGV[2])
-local top = {}
-if n < 0 then top = redis.call('ZREVRANGE', KEYS[3], 0, -1)
-elseif n > 0 then top = redis.call('ZREVRANGE', KEYS[3], 0, n - 1) end
-return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]), top}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if finish_if_overdue(now(), tonumber(ARGV[1])) then return 1 end
+return 0
 """
 )
 

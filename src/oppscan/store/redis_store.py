@@ -56,7 +56,7 @@ class RedisScanStore:
         self._redis = redis
         self._prefix = prefix
         self._ttl = result_ttl_seconds
-        self._view = redis.register_script(redis_scripts.VIEW)
+        self._finish_if_overdue = redis.register_script(redis_scripts.FINISH_IF_OVERDUE)
         self._start = redis.register_script(redis_scripts.START)
         self._complete = redis.register_script(redis_scripts.COMPLETE)
         self._cancel = redis.register_script(redis_scripts.CANCEL)
@@ -164,17 +164,39 @@ class RedisScanStore:
     # -- reads ------------------------------------------------------------------------------
 
     async def get_view(self, scan_id: str, top_n: int = 10) -> ScanView | None:
+        view, now = await self._read(scan_id, top_n)
+        if view is None or view.record.status.terminal or now < view.record.deadline_at:
+            return view
+        # Past its deadline and not finished: finish it (atomically, once), then read it again.
         async with _reachable():
-            raw = await self._view(keys=self.scan_keys(scan_id), args=[self._ttl, top_n])
-        if not raw:
-            return None
-        rec_flat, strat_flat, top = raw
-        record = _record(_pairs(rec_flat))
-        return ScanView(
+            await self._finish_if_overdue(keys=self.scan_keys(scan_id), args=[self._ttl])
+        return (await self._read(scan_id, top_n))[0]
+
+    async def _read(self, scan_id: str, top_n: int) -> tuple[ScanView | None, float]:
+        """One round trip, one consistent moment (MULTI): the status poll's hot path.
+
+        Plain commands, not a script: Redis answers them natively, where copying a scan's
+        hashes through Lua cost it several times as much per poll.
+        """
+        rec, strat, res = self.scan_keys(scan_id)
+        async with _reachable(), self._redis.pipeline(transaction=True) as tx:
+            tx.time()
+            tx.hgetall(rec)
+            tx.hgetall(strat)
+            if top_n != 0:
+                tx.zrevrange(res, 0, top_n - 1 if top_n > 0 else -1)
+            replies = await tx.execute()
+        (seconds, micros), rec_fields, strat_fields = replies[:3]
+        now = float(seconds) + float(micros) / 1e6
+        if not rec_fields:
+            return None, now
+        record = _record(rec_fields)
+        view = ScanView(
             record=record,
-            strategies=_strategies(record.request.strategy_ids, _pairs(strat_flat)),
-            top_json=tuple(top),
+            strategies=_strategies(record.request.strategy_ids, strat_fields),
+            top_json=tuple(replies[3]) if top_n != 0 else (),
         )
+        return view, now
 
     async def list_user_scans(
         self, user_id: str, limit: int, before: float | None
@@ -253,11 +275,6 @@ class RedisScanStore:
         return int(count)
 
 
-def _pairs(flat: list[str]) -> dict[str, str]:
-    it = iter(flat)
-    return dict(zip(it, it, strict=True))
-
-
 @lru_cache(maxsize=4096)
 def _request(raw: str) -> ScanRequest:
     """A scan's request never changes, so its parse is cached by its exact JSON (hot path)."""
@@ -292,7 +309,7 @@ def _strategies(ids: tuple[str, ...], h: dict[str, str]) -> dict[str, StrategySt
         if status is None:
             continue
         ms = h.get(f"{sid}.ms")
-        states[sid] = StrategyState.model_construct(
+        states[sid] = StrategyState(
             status=StrategyStatus(status),
             opportunities=int(h.get(f"{sid}.n", 0)),
             duration_ms=int(ms) if ms else None,
