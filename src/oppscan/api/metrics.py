@@ -115,6 +115,8 @@ class AccessLogMiddleware:
                 method=method,
                 route=route,
                 path=scope.get("path"),
+                # A scan route's line is the lookup's record: which scan, who, what came of it.
+                scan_id=scope.get("path_params", {}).get("scan_id"),
                 status=status,
                 duration_ms=round(duration * 1000, 2),
                 user_id=state.get("user_id"),

@@ -119,7 +119,7 @@ class ScanService:
         await self._store.create_scan(record)
         owner = await self._store.claim_fingerprint(who.user_id, fp, record.scan_id, self._fp_ttl)
         if owner is not None:
-            winner = await self._reuse_or_take_over(who.user_id, fp, owner, record, request)
+            winner = await self._reuse_or_take_over(who.user_id, fp, owner, record)
             if winner is not None:
                 await self._store.delete_scan(record.scan_id, who.user_id)
                 log.info(
@@ -182,7 +182,7 @@ class ScanService:
         return fresh and not force_refresh
 
     async def _reuse_or_take_over(
-        self, user_id: str, fp: str, owner: str, mine: ScanRecord, request: object
+        self, user_id: str, fp: str, owner: str, mine: ScanRecord
     ) -> ScanRecord | None:
         """The fingerprint is taken: reuse its scan, or hand the fingerprint to ``mine``."""
         view = await self._store.get_view(owner, top_n=0)
