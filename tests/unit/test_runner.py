@@ -1,0 +1,174 @@
+"""One strategy job, against the in-process store: every outcome is recorded and says why."""
+
+from __future__ import annotations
+
+import asyncio
+
+from oppscan.domain.models import (
+    Opportunity,
+    ResultFilters,
+    RiskLevel,
+    ScanRecord,
+    ScanRequest,
+    ScanStatus,
+    StrategyStatus,
+)
+from oppscan.market.snapshot import MarketSnapshot
+from oppscan.service.runner import StrategyRunner
+from oppscan.store.memory_store import InMemoryScanStore
+from oppscan.strategies.base import (
+    Strategy,
+    StrategyInfo,
+    StrategyRequest,
+    StrategySkipped,
+    build_opportunity,
+)
+
+SNAPSHOT = MarketSnapshot(source="test", as_of_ms=1_700_000_000_000, exchanges=("x",), symbols=())
+
+
+class FixedMarket:
+    """A fake of the market port: a fixed snapshot, or a failure."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def universe(self) -> tuple[str, ...]:
+        return ()
+
+    async def snapshot(self, force_refresh: bool = False) -> MarketSnapshot:
+        if self.fail:
+            raise RuntimeError("exchange x: timed out")
+        return SNAPSHOT
+
+    async def close(self) -> None:
+        return None
+
+
+class Finds:
+    def __init__(self, sid: str, risks: tuple[RiskLevel, ...]) -> None:
+        self.info = StrategyInfo(id=sid, name=sid, description="test", needs=("ohlcv",))
+        self.risks = risks
+
+    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
+        return [
+            build_opportunity(
+                self.info,
+                market,
+                opportunity_type="spot",
+                symbol="BTC/USDT",
+                exchange="x",
+                side="buy",
+                entry_price=100,
+                exit_price=101,
+                profit_potential_usd=10,
+                required_capital_usd=1000,
+                confidence=0.6,
+                risk_level=risk,
+                timeframe="hours",
+                net_edge_bps=20,
+                valid_for_ms=60_000,
+                evidence={"z": 2.5},
+                key=i,
+            )
+            for i, risk in enumerate(self.risks)
+        ]
+
+
+class Raises:
+    def __init__(self, sid: str, error: Exception) -> None:
+        self.info = StrategyInfo(id=sid, name=sid, description="test", needs=())
+        self.error = error
+
+    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
+        raise self.error
+
+
+class Sleeps:
+    info = StrategyInfo(id="slow", name="slow", description="test", needs=())
+
+    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
+        import time
+
+        time.sleep(0.5)
+        return []
+
+
+async def scan_with(
+    strategies: dict[str, Strategy],
+    market: FixedMarket,
+    deadline: float = 30,
+    filters: ResultFilters | None = None,
+) -> tuple[InMemoryScanStore, StrategyRunner]:
+    store = InMemoryScanStore(result_ttl_seconds=60)
+    now = await store.now()
+    await store.create_scan(
+        ScanRecord(
+            scan_id="scan_1",
+            user_id="u",
+            status=ScanStatus.QUEUED,
+            request=ScanRequest(strategy_ids=tuple(strategies), filters=filters or ResultFilters()),
+            fingerprint="fp",
+            created_at=now,
+            updated_at=now,
+            deadline_at=now + deadline,
+        )
+    )
+    return store, StrategyRunner(store, market, strategies)
+
+
+async def test_each_outcome_is_recorded_with_its_reason() -> None:
+    strategies: dict[str, Strategy] = {
+        "finds": Finds("finds", (RiskLevel.LOW,)),
+        "skips": Raises("skips", StrategySkipped("no holdings in the request")),
+        "breaks": Raises("breaks", ValueError("singular matrix")),
+    }
+    store, runner = await scan_with(strategies, FixedMarket())
+    for sid in strategies:
+        await runner.run("scan_1", sid)
+    view = await store.get_view("scan_1", top_n=-1)
+    assert view is not None
+    assert view.strategies["finds"].status is StrategyStatus.DONE
+    assert view.strategies["finds"].opportunities == 1
+    assert view.strategies["skips"].status is StrategyStatus.SKIPPED
+    assert view.strategies["skips"].error == "no holdings in the request"
+    assert view.strategies["breaks"].status is StrategyStatus.FAILED
+    assert view.strategies["breaks"].error == "ValueError: singular matrix"
+    assert view.record.status is ScanStatus.PARTIAL  # a failure is never a quiet empty success
+    assert len(view.top) == 1
+
+
+async def test_a_market_outage_fails_the_strategy_and_names_it() -> None:
+    store, runner = await scan_with({"finds": Finds("finds", (RiskLevel.LOW,))}, FixedMarket(True))
+    await runner.run("scan_1", "finds")
+    view = await store.get_view("scan_1")
+    assert view is not None
+    assert view.record.status is ScanStatus.FAILED
+    assert view.strategies["finds"].error == "RuntimeError: exchange x: timed out"
+
+
+async def test_the_request_filters_really_filter() -> None:
+    finds = Finds("finds", (RiskLevel.LOW, RiskLevel.HIGH, RiskLevel.MEDIUM))
+    only_low = ResultFilters(risk_levels=(RiskLevel.LOW,))
+    store, runner = await scan_with({"finds": finds}, FixedMarket(), filters=only_low)
+    await runner.run("scan_1", "finds")
+    view = await store.get_view("scan_1", top_n=-1)
+    assert view is not None
+    assert [o.risk_level for o in view.top] == [RiskLevel.LOW]
+
+
+async def test_a_strategy_past_the_deadline_is_timed_out_not_awaited() -> None:
+    store, runner = await scan_with({"slow": Sleeps()}, FixedMarket(), deadline=0.2)
+    await asyncio.wait_for(runner.run("scan_1", "slow"), timeout=2)
+    view = await store.get_view("scan_1")
+    assert view is not None
+    assert view.strategies["slow"].status is StrategyStatus.TIMED_OUT
+    assert view.record.status is ScanStatus.PARTIAL
+
+
+async def test_a_job_of_a_finished_scan_does_not_run_again() -> None:
+    store, runner = await scan_with({"finds": Finds("finds", (RiskLevel.LOW,))}, FixedMarket())
+    assert await runner.run("scan_1", "finds") is not None
+    assert await runner.run("scan_1", "finds") is None  # a redelivery: not started, not counted
+    view = await store.get_view("scan_1")
+    assert view is not None and view.record.strategies_completed == 1
