@@ -98,7 +98,8 @@ def cluster_env(redis_url: str, prefix: str, secret: str, **extra: str) -> dict[
 
 def purge(redis_url: str, prefix: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    for pattern in (f"{prefix}:*", f"saq:{prefix}:*"):
+    # SAQ keeps its queue under saq:<name>:* and its job records under saq:job:<name>:*.
+    for pattern in (f"{prefix}:*", f"saq:{prefix}:*", f"saq:job:{prefix}:*"):
         for key in client.scan_iter(match=pattern, count=1000):
             client.delete(key)
     client.close()

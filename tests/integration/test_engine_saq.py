@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 
 from oppscan.bootstrap import Container, build_container
 from oppscan.domain.models import ScanStatus, ScanView, StrategyStatus
-from oppscan.engine.worker import build_worker
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput
 from oppscan.settings import Settings
 from tests.conftest import TEST_REDIS_URL
+from tests.integration.inprocess import running
 from tests.integration.processes import purge
 
 SPOT = ["spot_momentum_strategy", "spot_mean_reversion", "spot_breakout_strategy"]
@@ -23,26 +22,6 @@ ALICE = Principal("alice", tier="enterprise")
 
 def settings_for(prefix: str, **overrides: object) -> Settings:
     return Settings(redis_url=TEST_REDIS_URL, key_prefix=prefix, **overrides)  # type: ignore[arg-type]
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings, workers: int = 1) -> AsyncIterator[Container]:
-    """An API-side container plus ``workers`` SAQ workers, all in this event loop."""
-    container = build_container(settings)
-    await container.start()
-    saq_workers = [build_worker(settings, concurrency=2) for _ in range(workers)]
-    tasks = [asyncio.create_task(w.start()) for w in saq_workers]
-    try:
-        yield container
-    finally:
-        for w in saq_workers:
-            await w.stop()
-        for t in tasks:
-            t.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
-        await container.close()
-        purge(TEST_REDIS_URL, settings.key_prefix)
 
 
 async def until(c: Container, scan_id: str, done: Callable[[ScanView], bool]) -> ScanView:

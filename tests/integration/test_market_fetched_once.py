@@ -14,20 +14,14 @@ into ``SyntheticSource.fetch`` / ``build`` themselves.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-import redis
 from prometheus_client import REGISTRY
 
-import oppscan.market.sources
-from oppscan.bootstrap import Container, build_container
+from oppscan.bootstrap import Container
 from oppscan.domain.models import Holding, Portfolio, ScanStatus, StrategyStatus
-from oppscan.engine.worker import build_worker
 from oppscan.market.shared import SharedMarketData
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic.base import DEFAULT_AS_OF_MS
@@ -38,7 +32,7 @@ from oppscan.service.scans import ResultsQuery
 from oppscan.settings import Settings
 from oppscan.strategies.registry import load_strategies
 from tests.conftest import TEST_REDIS_URL
-from tests.integration.processes import purge
+from tests.integration.inprocess import pin_market_clock, running
 
 SCANS = 50
 LATENCY_MS = 300
@@ -67,11 +61,6 @@ def fetches(monkeypatch: pytest.MonkeyPatch) -> Fetches:
     """Records every market built from settings, pins its clock, counts the source's calls."""
     seen = Fetches()
 
-    class PinnedMarket(SharedMarketData):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, clock=lambda: PINNED_S, **kwargs)
-            seen.markets.append(self)
-
     real_fetch, real_build = SyntheticSource.fetch, SyntheticSource.build
 
     async def counting_fetch(self: SyntheticSource, as_of_ms: int) -> MarketSnapshot:
@@ -83,7 +72,7 @@ def fetches(monkeypatch: pytest.MonkeyPatch) -> Fetches:
             seen.source_builds += 1
         return real_build(self, as_of_ms)
 
-    monkeypatch.setattr(oppscan.market.sources, "SharedMarketData", PinnedMarket)
+    seen.markets = pin_market_clock(monkeypatch, PINNED_S)
     monkeypatch.setattr(SyntheticSource, "fetch", counting_fetch)
     monkeypatch.setattr(SyntheticSource, "build", counting_build)
     return seen
@@ -93,36 +82,6 @@ def fetch_counter(settings: Settings) -> float:
     name = SyntheticSource(settings.synthetic_seed, exchanges=tuple(settings.exchanges)).name
     value = REGISTRY.get_sample_value("oppscan_market_fetches_total", {"source": name})
     return value or 0.0
-
-
-def purge_everything(prefix: str) -> None:
-    """``purge``, and SAQ's job records too (``saq:job:<queue>:*``; they outlive it by 600 s)."""
-    purge(TEST_REDIS_URL, prefix)
-    client = redis.Redis.from_url(TEST_REDIS_URL)
-    for key in client.scan_iter(match=f"saq:job:{prefix}:*", count=1000):
-        client.delete(key)
-    client.close()
-
-
-@contextlib.asynccontextmanager
-async def running(settings: Settings, workers: int) -> AsyncIterator[Container]:
-    """An API-side container plus ``workers`` SAQ workers, all in this event loop."""
-    container = build_container(settings)
-    await container.start()
-    saq_workers = [build_worker(settings, concurrency=8) for _ in range(workers)]
-    tasks = [asyncio.create_task(w.start()) for w in saq_workers]
-    try:
-        yield container
-    finally:
-        for w in saq_workers:
-            await w.stop()
-        for t in tasks:
-            t.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
-        await container.close()
-        if settings.redis_url:
-            purge_everything(settings.key_prefix)
 
 
 async def fifty_scans(c: Container) -> None:
@@ -156,7 +115,7 @@ async def test_fifty_scans_over_redis_and_two_workers_fetch_once(
         redis_url=TEST_REDIS_URL, key_prefix=key_prefix, synthetic_latency_ms=LATENCY_MS
     )
     before = fetch_counter(settings)
-    async with running(settings, workers=2) as api:
+    async with running(settings, workers=2, concurrency=8) as api:
         assert len(fetches.markets) == 3  # the API's and each worker's own
         await fifty_scans(api)
         assert api.market is fetches.markets[0] and fetches.markets[0].fetches == 0  # no job here
@@ -168,7 +127,7 @@ async def test_fifty_scans_over_redis_and_two_workers_fetch_once(
 async def test_fifty_scans_embedded_fetch_once(fetches: Fetches) -> None:
     settings = Settings(redis_url=None, synthetic_latency_ms=LATENCY_MS)
     before = fetch_counter(settings)
-    async with running(settings, workers=0) as c:
+    async with running(settings) as c:
         await fifty_scans(c)
         assert fetches.markets == [c.market] and fetches.markets[0].fetches == 1
     assert fetch_counter(settings) - before == 1

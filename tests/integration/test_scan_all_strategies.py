@@ -11,16 +11,11 @@ flaky. On the pinned minute every planted strategy finds its plants.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
 
 import pytest
-import redis
 
-import oppscan.market.sources
-from oppscan.bootstrap import Container, build_container
+from oppscan.bootstrap import Container
 from oppscan.domain.models import (
     Holding,
     Opportunity,
@@ -30,8 +25,6 @@ from oppscan.domain.models import (
     ScanView,
     StrategyStatus,
 )
-from oppscan.engine.worker import build_worker
-from oppscan.market.shared import SharedMarketData
 from oppscan.market.synthetic.base import DEFAULT_AS_OF_MS
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.source import SyntheticSource
@@ -42,7 +35,7 @@ from oppscan.settings import Settings
 from oppscan.strategies.base import iso_ms
 from oppscan.strategies.registry import load_strategies
 from tests.conftest import TEST_REDIS_URL
-from tests.integration.processes import purge
+from tests.integration.inprocess import pin_market_clock, running
 
 PINNED_MS = DEFAULT_AS_OF_MS + 15_000  # within the minute the unit tests' plants are drawn for
 ALICE = Principal("alice", tier="enterprise")
@@ -58,53 +51,7 @@ PORTFOLIO = Portfolio(
 
 @pytest.fixture(autouse=True)
 def pinned_market_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every market built from settings in this test reads a clock stopped at ``PINNED_MS``."""
-
-    class PinnedMarket(SharedMarketData):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, clock=lambda: PINNED_MS / 1000, **kwargs)
-
-    monkeypatch.setattr(oppscan.market.sources, "SharedMarketData", PinnedMarket)
-
-
-def purge_everything(prefix: str) -> None:
-    """``purge``, and SAQ's job records too (``saq:job:<queue>:*``; they outlive it by 600 s)."""
-    purge(TEST_REDIS_URL, prefix)
-    client = redis.Redis.from_url(TEST_REDIS_URL)
-    for key in client.scan_iter(match=f"saq:job:{prefix}:*", count=1000):
-        client.delete(key)
-    client.close()
-
-
-@contextlib.asynccontextmanager
-async def embedded() -> AsyncIterator[Container]:
-    container = build_container(Settings(redis_url=None))
-    await container.start()
-    try:
-        yield container
-    finally:
-        await container.close()
-
-
-@contextlib.asynccontextmanager
-async def over_redis(prefix: str, workers: int = 2) -> AsyncIterator[Container]:
-    """An API-side container plus ``workers`` SAQ workers, all in this event loop."""
-    settings = Settings(redis_url=TEST_REDIS_URL, key_prefix=prefix)
-    container = build_container(settings)
-    await container.start()
-    saq_workers = [build_worker(settings, concurrency=4) for _ in range(workers)]
-    tasks = [asyncio.create_task(w.start()) for w in saq_workers]
-    try:
-        yield container
-    finally:
-        for w in saq_workers:
-            await w.stop()
-        for t in tasks:
-            t.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
-        await container.close()
-        purge_everything(prefix)
+    pin_market_clock(monkeypatch, PINNED_MS / 1000)
 
 
 async def scan_everything(c: Container) -> tuple[ScanView, list[Opportunity]]:
@@ -182,14 +129,15 @@ def check(view: ScanView, opportunities: list[Opportunity]) -> None:
 
 
 async def test_all_strategies_embedded() -> None:
-    async with embedded() as c:
+    async with running(Settings(redis_url=None)) as c:
         view, opportunities = await scan_everything(c)
     check(view, opportunities)
 
 
 @pytest.mark.redis
 async def test_all_strategies_over_redis_with_two_workers(key_prefix: str) -> None:
-    async with over_redis(key_prefix, workers=2) as c:
+    settings = Settings(redis_url=TEST_REDIS_URL, key_prefix=key_prefix)
+    async with running(settings, workers=2, concurrency=4) as c:
         view, opportunities = await scan_everything(c)
     check(view, opportunities)
     assert all(s.attempts == 1 for s in view.strategies.values())
