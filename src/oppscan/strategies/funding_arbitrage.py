@@ -21,9 +21,9 @@ import math
 import numpy as np
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
-from oppscan.market.snapshot import Funding, MarketSnapshot, OrderBook
+from oppscan.market.snapshot import Funding, MarketSnapshot
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import depth_usd, walk_book
+from oppscan.strategies.costs import book_mid, capacity_usd, walk_book
 
 HOLDING_DAYS = 7.0
 PERP_LEVERAGE = 3.0  # the perp legs are margined at 1/3 of their notional
@@ -62,19 +62,9 @@ class FundingArbitrage:
 
 
 def _capacity(market: MarketSnapshot, exchange: str, symbol: str) -> float:
-    book = market.books.get((exchange, symbol))
-    ticker = market.tickers.get((exchange, symbol))
-    if book is None or ticker is None:
-        return 0.0
-    depth = min(
-        depth_usd(book, "buy", DEPTH_BAND_BPS),
-        depth_usd(book, "sell", DEPTH_BAND_BPS),
+    return capacity_usd(
+        market, exchange, symbol, band_bps=DEPTH_BAND_BPS, volume_share=VOLUME_SHARE
     )
-    return min(depth, VOLUME_SHARE * ticker.quote_volume_24h)
-
-
-def book_mid(book: OrderBook) -> float:
-    return float((book.bids[0, 0] + book.asks[0, 0]) / 2.0)
 
 
 def _crossing_bps(buy_price: float, sell_price: float, buy_mid: float, sell_mid: float) -> float:

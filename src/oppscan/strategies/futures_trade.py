@@ -22,9 +22,9 @@ import math
 import numpy as np
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
-from oppscan.market.snapshot import TIMEFRAME_MS, DatedFuture, MarketSnapshot, OrderBook
+from oppscan.market.snapshot import TIMEFRAME_MS, DatedFuture, MarketSnapshot
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import depth_usd, walk_book
+from oppscan.strategies.costs import book_mid, capacity_usd, walk_book
 
 TREND_WINDOWS = {"4h": 60, "1h": 120}  # bars: 10 days and 5 days
 TREND_Z = 3.2  # combined drift z; about 0.1% of random walks pass (two-sided)
@@ -76,16 +76,10 @@ class FuturesTrade:
         return found
 
 
-def _book_mid(book: OrderBook) -> float:
-    return float((book.bids[0, 0] + book.asks[0, 0]) / 2.0)
-
-
 def _capacity(market: MarketSnapshot, exchange: str, symbol: str) -> float:
-    book, ticker = market.books.get((exchange, symbol)), market.tickers.get((exchange, symbol))
-    if book is None or ticker is None:
-        return 0.0
-    depth = min(depth_usd(book, "buy", DEPTH_BAND_BPS), depth_usd(book, "sell", DEPTH_BAND_BPS))
-    return min(depth, VOLUME_SHARE * ticker.quote_volume_24h)
+    return capacity_usd(
+        market, exchange, symbol, band_bps=DEPTH_BAND_BPS, volume_share=VOLUME_SHARE
+    )
 
 
 def _drift_t(close: np.ndarray, window: int) -> tuple[float, float, float]:
@@ -218,7 +212,7 @@ def _trend_costs(
     leave = walk_book(book, "sell" if direction > 0 else "buy", notional)
     if not (enter.complete and leave.complete):
         return None
-    mid = _book_mid(book)
+    mid = book_mid(book)
     crossing_bps = abs(enter.avg_price - mid) / mid * 1e4 + abs(mid - leave.avg_price) / mid * 1e4
     periods = HOLDING_DAYS * 24.0 / funding.interval_hours
     funding_cost_bps = direction * funding.rate * periods * 1e4  # longs pay positive funding
@@ -257,7 +251,7 @@ def _cash_and_carry(
     sell_at_expiry = walk_book(book, "sell", notional)
     if not (buy.complete and sell_at_expiry.complete):
         return None
-    mid = _book_mid(book)
+    mid = book_mid(book)
     years = days / 365.0
     basis = future.bid / buy.avg_price - 1.0  # locked in: the spot we pay vs the future we sell
     basis_mid = future.mid / mid - 1.0

@@ -27,6 +27,7 @@ from scipy.special import ndtri
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot, OptionChain
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import capacity_usd, taker_cost
 from oppscan.strategies.options_math import (
     bs_greeks,
     model_chain,
@@ -35,12 +36,12 @@ from oppscan.strategies.options_math import (
     years_to_expiry,
 )
 from oppscan.strategies.portfolio_math import (
+    DEPTH_BAND_BPS,
     PERIODS_PER_YEAR,
+    VOLUME_SHARE,
     asset_returns,
-    capacity_usd,
     main_exchange,
     require_holdings,
-    taker_cost,
 )
 
 HOLDING_DAYS = 7.0
@@ -138,7 +139,9 @@ def _perp_hedge(
         rho = float(np.corrcoef(y, x)[0, 1])
         if rho < MIN_CORRELATION:
             return None
-    capacity = capacity_usd(market, perp.exchange, perp.symbol)
+    capacity = capacity_usd(
+        market, perp.exchange, perp.symbol, band_bps=DEPTH_BAND_BPS, volume_share=VOLUME_SHARE
+    )
     target = beta * holding.value
     notional = min(target, capacity, request.capital_usd * HEDGE_LEVERAGE)
     if notional <= 0:

@@ -19,6 +19,7 @@ from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.costs import depth_usd
+from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
     id="market_making",
@@ -62,7 +63,7 @@ class MarketMaking:
     ) -> Opportunity | None:
         ticker = market.tickers[(exchange, symbol)]
         book = market.books.get((exchange, symbol))
-        bars = ind.reference_bars(market, symbol, "1m", VOL_BARS + 1, prefer=exchange)
+        bars = reference_bars(market, symbol, "1m", VOL_BARS + 1, prefer=exchange)
         fees = market.fees[exchange]
         if book is None or bars is None or book.bids.shape[0] == 0 or book.asks.shape[0] == 0:
             return None

@@ -20,6 +20,8 @@ from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
+from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
     id="pairs_trading",
@@ -40,7 +42,7 @@ SCREEN_DF_T = -3.3  # a loose pre-screen; coint's p-value decides
 MAX_P_VALUE = 0.002  # strict: up to 40 pairs are tested per market; fat tails inflate the size
 MIN_Z = 2.0
 MAX_HALF_LIFE = 72.0
-GATES = ind.LiquidityGates()
+GATES = LiquidityGates()
 
 
 class PairsTrading:
@@ -50,7 +52,7 @@ class PairsTrading:
         names: list[str] = []
         columns: list[np.ndarray] = []
         for symbol in market.symbols:
-            bars = ind.reference_bars(market, symbol, TIMEFRAME, WINDOW)
+            bars = reference_bars(market, symbol, TIMEFRAME, WINDOW)
             if bars is not None:
                 names.append(symbol)
                 columns.append(np.log(bars.close[-WINDOW:]))
@@ -186,18 +188,18 @@ def _price_legs(
     x: tuple[str, str],
     hedge: float,
     request: StrategyRequest,
-) -> tuple[float, ind.Execution, ind.Execution, float] | None:
+) -> tuple[float, Execution, Execution, float] | None:
     """On one exchange: (cost in bps of both legs' capital, y's and x's round trips, y's USD)."""
     y_usd = request.capital_usd / (1 + hedge)
-    y_trade = ind.round_trip(market, exchange, y[0], y[1], y_usd, GATES)
-    x_trade = ind.round_trip(market, exchange, x[0], x[1], y_usd * hedge, GATES)
+    y_trade = round_trip(market, exchange, y[0], y[1], y_usd, GATES)
+    x_trade = round_trip(market, exchange, x[0], x[1], y_usd * hedge, GATES)
     if y_trade is None or x_trade is None:
         return None
     # Both legs must fit: size y so that neither leg exceeds its capacity.
     y_usd = min(y_trade.size_usd, x_trade.size_usd / hedge)
     if y_usd < y_trade.size_usd or y_usd * hedge < x_trade.size_usd:
-        y_trade = ind.round_trip(market, exchange, y[0], y[1], y_usd, GATES)
-        x_trade = ind.round_trip(market, exchange, x[0], x[1], y_usd * hedge, GATES)
+        y_trade = round_trip(market, exchange, y[0], y[1], y_usd, GATES)
+        x_trade = round_trip(market, exchange, x[0], x[1], y_usd * hedge, GATES)
         if y_trade is None or x_trade is None:
             return None
     cost = (y_trade.cost_bps + x_trade.cost_bps * hedge) / (1 + hedge)

@@ -1,4 +1,4 @@
-"""The user's portfolio seen through a snapshot: values, returns, risk measures, hedge costs.
+"""The user's portfolio seen through a snapshot: values, returns, risk measures.
 
 Shared by the three portfolio strategies (hedge, risk management, optimisation). Every holding is
 priced at the mid of the exchange that trades it most (the deepest market to act in), and its
@@ -16,9 +16,9 @@ from scipy.special import ndtri
 from oppscan.domain.models import Portfolio
 from oppscan.market.snapshot import FloatArray, MarketSnapshot
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
-from oppscan.strategies.costs import depth_usd, walk_book
 
 PERIODS_PER_YEAR = {"1h": 24 * 365.0, "4h": 6 * 365.0, "1d": 365.0}
+# A portfolio trade may take the depth within this band of the touch, and this share of the volume.
 DEPTH_BAND_BPS = 50.0
 VOLUME_SHARE = 0.02
 
@@ -156,40 +156,6 @@ def herfindahl(weights: FloatArray) -> float:
     w = np.asarray(weights, dtype=np.float64)
     total = w.sum()
     return float(((w / total) ** 2).sum()) if total > 0 else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class TradeCost:
-    fees_usd: float
-    crossing_usd: float  # half spread and slippage against the book's mid
-    filled: bool
-
-    @property
-    def total_usd(self) -> float:
-        return self.fees_usd + self.crossing_usd
-
-
-def taker_cost(
-    market: MarketSnapshot, exchange: str, symbol: str, side: str, notional: float
-) -> TradeCost:
-    """Fee and crossing cost of one taker order of ``notional`` USD, walked on the book."""
-    book, fees = market.books.get((exchange, symbol)), market.fees.get(exchange)
-    if book is None or fees is None or notional <= 0:
-        return TradeCost(0.0, 0.0, notional <= 0)
-    if book.bids.shape[0] == 0 or book.asks.shape[0] == 0:
-        return TradeCost(fees.taker * notional, 0.0, False)
-    fill = walk_book(book, side, notional)
-    mid = float((book.bids[0, 0] + book.asks[0, 0]) / 2.0)
-    crossing = abs(fill.avg_price - mid) / mid * notional if np.isfinite(fill.avg_price) else 0.0
-    return TradeCost(fees.taker * notional, crossing, fill.complete)
-
-
-def capacity_usd(market: MarketSnapshot, exchange: str, symbol: str) -> float:
-    book, ticker = market.books.get((exchange, symbol)), market.tickers.get((exchange, symbol))
-    if book is None or ticker is None:
-        return 0.0
-    depth = min(depth_usd(book, "buy", DEPTH_BAND_BPS), depth_usd(book, "sell", DEPTH_BAND_BPS))
-    return min(depth, VOLUME_SHARE * ticker.quote_volume_24h)
 
 
 def asset_returns(

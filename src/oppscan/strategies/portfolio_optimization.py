@@ -23,13 +23,13 @@ from scipy.optimize import LinearConstraint, minimize
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import FloatArray, MarketSnapshot
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import taker_cost
 from oppscan.strategies.portfolio_math import (
     PERIODS_PER_YEAR,
     PortfolioView,
     portfolio_view,
     require_holdings,
     tail_risk,
-    taker_cost,
 )
 
 HORIZON_DAYS = 30.0

@@ -22,16 +22,17 @@ import numpy as np
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import capacity_usd, taker_cost
 from oppscan.strategies.portfolio_math import (
+    DEPTH_BAND_BPS,
+    VOLUME_SHARE,
     PortfolioView,
     TailRisk,
     asset_returns,
-    capacity_usd,
     herfindahl,
     portfolio_view,
     require_holdings,
     tail_risk,
-    taker_cost,
 )
 
 TRIM_LIMIT = 0.30  # of the total value
@@ -99,7 +100,9 @@ def _trim_largest(
         return None
     symbol, exchange, price = view.symbols[i], view.exchanges[i], float(view.prices[i])
     total = view.total_usd
-    capacity = capacity_usd(market, exchange, symbol)
+    capacity = capacity_usd(
+        market, exchange, symbol, band_bps=DEPTH_BAND_BPS, volume_share=VOLUME_SHARE
+    )
     notional = min((weights[i] - TRIM_TARGET) * total, capacity)
     if notional <= 0:
         return None
@@ -181,7 +184,9 @@ def _portfolio_hedge(
         beta = float(np.cov(portfolio_returns, hedge_returns)[0, 1] / np.var(hedge_returns, ddof=1))
         if beta <= 0:
             continue
-        capacity = capacity_usd(market, exchange, symbol)
+        capacity = capacity_usd(
+            market, exchange, symbol, band_bps=DEPTH_BAND_BPS, volume_share=VOLUME_SHARE
+        )
         notional = min(beta * total, risky, capacity, request.capital_usd * HEDGE_LEVERAGE)
         if notional <= 0:
             continue

@@ -18,6 +18,9 @@ from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import LiquidityGates, round_trip
+from oppscan.strategies.directional import risk_from_stop
+from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
     id="scalping_strategy",
@@ -34,7 +37,7 @@ VOL_BARS = 120
 HORIZON_MINUTES = 10
 BOOK_LEVELS = 5
 MIN_IMBALANCE = 0.4
-GATES = ind.LiquidityGates(
+GATES = LiquidityGates(
     min_quote_volume_usd=5_000_000.0,
     max_spread_bps=5.0,
     depth_band_bps=10.0,
@@ -67,12 +70,12 @@ class Scalping:
         symbol: str,
         imbalance: float,
     ) -> Opportunity | None:
-        bars = ind.reference_bars(market, symbol, TIMEFRAME, VOL_BARS + 1, prefer=exchange)
+        bars = reference_bars(market, symbol, TIMEFRAME, VOL_BARS + 1, prefer=exchange)
         if bars is None:
             return None
         returns = np.diff(np.log(bars.close[-(VOL_BARS + 1) :]))
         sigma = float(returns.std(ddof=1))
-        trade = ind.round_trip(
+        trade = round_trip(
             market, exchange, symbol, "buy", request.capital_usd, GATES, exit_fee="maker"
         )
         if trade is None or sigma <= 0:
@@ -106,7 +109,7 @@ class Scalping:
             profit_potential_usd=trade.size_usd * net_bps / 1e4,
             required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=ind.risk_from_stop((entry - stop) / entry * 1e4),
+            risk_level=risk_from_stop((entry - stop) / entry * 1e4),
             timeframe="minutes",
             net_edge_bps=net_bps,
             valid_for_ms=2 * 60_000,

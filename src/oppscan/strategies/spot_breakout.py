@@ -17,6 +17,9 @@ from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
+from oppscan.strategies.directional import risk_from_stop, scan_symbols
+from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
     id="spot_breakout_strategy",
@@ -35,24 +38,19 @@ MIN_SURGE = 2.5
 MAX_TIGHTNESS = 0.8
 MAX_COMPRESSION = 0.6  # the box's bar-to-bar volatility against the usual: quiet before the break
 MAX_EXTENSION = 0.5  # a close already half a box above resistance has spent its move
-GATES = ind.LiquidityGates()
+GATES = LiquidityGates()
 
 
 class SpotBreakout:
     info = INFO
 
     def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
-        found: list[Opportunity] = []
-        for symbol in market.symbols:
-            opp = self._symbol(market, request, symbol)
-            if opp is not None:
-                found.append(opp)
-        return found
+        return scan_symbols(market, request, self._symbol)
 
     def _symbol(
         self, market: MarketSnapshot, request: StrategyRequest, symbol: str
     ) -> Opportunity | None:
-        bars = ind.reference_bars(market, symbol, TIMEFRAME, VOL_BARS + BOX_BARS + 2)
+        bars = reference_bars(market, symbol, TIMEFRAME, VOL_BARS + BOX_BARS + 2)
         if bars is None:
             return None
         close = float(bars.close[-1])
@@ -76,7 +74,7 @@ class SpotBreakout:
         if tightness > MAX_TIGHTNESS or compression > MAX_COMPRESSION or extension > MAX_EXTENSION:
             return None
 
-        trade = ind.cheapest_round_trip(market, symbol, "buy", request.capital_usd, GATES)
+        trade = cheapest_round_trip(market, symbol, "buy", request.capital_usd, GATES)
         if trade is None:
             return None
         entry = trade.entry_price
@@ -109,7 +107,7 @@ class SpotBreakout:
             profit_potential_usd=trade.size_usd * net_bps / 1e4,
             required_capital_usd=trade.size_usd,
             confidence=p_win,
-            risk_level=ind.risk_from_stop(risk * 1e4),
+            risk_level=risk_from_stop(risk * 1e4),
             timeframe="hours",
             net_edge_bps=net_bps,
             valid_for_ms=3_600_000,

@@ -16,6 +16,9 @@ from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
+from oppscan.strategies.directional import risk_from_stop, scan_symbols
+from oppscan.strategies.market_views import held_usd, reference_bars
 
 INFO = StrategyInfo(
     id="spot_mean_reversion",
@@ -34,24 +37,19 @@ RECENT_BARS = 6  # ... excluding the latest bars, which hold the stretch itself
 MIN_Z = 2.5
 MAX_DF_T = -3.0  # about the 5% Dickey-Fuller critical value with a constant
 MAX_HALF_LIFE = 48.0
-GATES = ind.LiquidityGates()
+GATES = LiquidityGates()
 
 
 class SpotMeanReversion:
     info = INFO
 
     def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
-        found: list[Opportunity] = []
-        for symbol in market.symbols:
-            opp = self._symbol(market, request, symbol)
-            if opp is not None:
-                found.append(opp)
-        return found
+        return scan_symbols(market, request, self._symbol)
 
     def _symbol(
         self, market: MarketSnapshot, request: StrategyRequest, symbol: str
     ) -> Opportunity | None:
-        bars = ind.reference_bars(market, symbol, TIMEFRAME, FIT_BARS + RECENT_BARS)
+        bars = reference_bars(market, symbol, TIMEFRAME, FIT_BARS + RECENT_BARS)
         if bars is None:
             return None
         log_close = np.log(bars.close)
@@ -62,7 +60,7 @@ class SpotMeanReversion:
         if z <= -MIN_Z:
             side, direction, budget = "buy", 1.0, request.capital_usd
         elif z >= MIN_Z:
-            side, direction, budget = "sell", -1.0, ind.held_usd(market, request, symbol)
+            side, direction, budget = "sell", -1.0, held_usd(market, request, symbol)
             if budget <= 0:
                 return None
         else:  # also nan
@@ -76,7 +74,7 @@ class SpotMeanReversion:
         gap = abs(mean - float(log_close[-1]))
         horizon = min(2.0 * half_life, float(Z_WINDOW))
         expected_move = gap * ind.reversion_fraction(horizon, half_life)
-        trade = ind.cheapest_round_trip(market, symbol, side, budget, GATES)
+        trade = cheapest_round_trip(market, symbol, side, budget, GATES)
         if trade is None:
             return None
         net_bps = expected_move * 1e4 - trade.cost_bps
@@ -106,7 +104,7 @@ class SpotMeanReversion:
             profit_potential_usd=trade.size_usd * net_bps / 1e4,
             required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=ind.risk_from_stop(abs(entry - stop) / entry * 1e4),
+            risk_level=risk_from_stop(abs(entry - stop) / entry * 1e4),
             timeframe="hours" if horizon <= 24 else "days",
             net_edge_bps=net_bps,
             valid_for_ms=3_600_000,

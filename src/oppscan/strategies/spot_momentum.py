@@ -17,6 +17,9 @@ from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
+from oppscan.strategies.directional import risk_from_stop, scan_symbols
+from oppscan.strategies.market_views import held_usd, reference_bars
 
 INFO = StrategyInfo(
     id="spot_momentum_strategy",
@@ -35,7 +38,7 @@ DRIFT_BARS = 60  # 10 days of 4h bars
 MIN_T = 3.0  # t-statistic of the 4h drift required to act
 T_SHRINK = 2.0
 HORIZON_BARS = 6  # hold for about a day of 4h bars
-GATES = ind.LiquidityGates()
+GATES = LiquidityGates()
 
 
 def _vote(close: np.ndarray, direction: float) -> tuple[bool, float, float]:
@@ -55,17 +58,12 @@ class SpotMomentum:
     info = INFO
 
     def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
-        found: list[Opportunity] = []
-        for symbol in market.symbols:
-            opp = self._symbol(market, request, symbol)
-            if opp is not None:
-                found.append(opp)
-        return found
+        return scan_symbols(market, request, self._symbol)
 
     def _symbol(
         self, market: MarketSnapshot, request: StrategyRequest, symbol: str
     ) -> Opportunity | None:
-        bars4h = ind.reference_bars(market, symbol, "4h", DRIFT_BARS + 1)
+        bars4h = reference_bars(market, symbol, "4h", DRIFT_BARS + 1)
         if bars4h is None:
             return None
         returns = np.diff(np.log(bars4h.close[-(DRIFT_BARS + 1) :]))
@@ -77,7 +75,7 @@ class SpotMomentum:
         if t_stat >= MIN_T:
             side, direction, budget = "buy", 1.0, request.capital_usd
         elif t_stat <= -MIN_T:
-            side, direction, budget = "sell", -1.0, ind.held_usd(market, request, symbol)
+            side, direction, budget = "sell", -1.0, held_usd(market, request, symbol)
             if budget <= 0:
                 return None
         else:
@@ -85,7 +83,7 @@ class SpotMomentum:
 
         votes: dict[str, dict[str, float | bool]] = {}
         for tf in TIMEFRAMES:
-            bars = ind.reference_bars(market, symbol, tf, MIN_BARS)
+            bars = reference_bars(market, symbol, tf, MIN_BARS)
             if bars is None:
                 return None
             agrees, rsi, hist = _vote(bars.close, direction)
@@ -99,7 +97,7 @@ class SpotMomentum:
 
         shrink = max(0.0, 1.0 - (T_SHRINK / t_stat) ** 2)
         expected_move = abs(drift) * HORIZON_BARS * shrink  # log return in the trade's favour
-        trade = ind.cheapest_round_trip(market, symbol, side, budget, GATES)
+        trade = cheapest_round_trip(market, symbol, side, budget, GATES)
         if trade is None:
             return None
         net_bps = expected_move * 1e4 - trade.cost_bps
@@ -130,7 +128,7 @@ class SpotMomentum:
             profit_potential_usd=trade.size_usd * net_bps / 1e4,
             required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=ind.risk_from_stop(abs(entry - stop) / entry * 1e4),
+            risk_level=risk_from_stop(abs(entry - stop) / entry * 1e4),
             timeframe="days",
             net_edge_bps=net_bps,
             valid_for_ms=4 * 3_600_000,

@@ -17,6 +17,8 @@ from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
+from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
     id="statistical_arbitrage",
@@ -36,7 +38,7 @@ MIN_Z = 2.0
 MAX_DF_T = -3.5  # stricter than one test's 5% value: every symbol is tested at once
 MAX_HALF_LIFE = 48.0
 MIN_SYMBOLS = 5
-GATES = ind.LiquidityGates()
+GATES = LiquidityGates()
 
 
 class StatisticalArbitrage:
@@ -46,7 +48,7 @@ class StatisticalArbitrage:
         names: list[str] = []
         columns: list[np.ndarray] = []
         for symbol in market.symbols:
-            bars = ind.reference_bars(market, symbol, TIMEFRAME, WINDOW + 1)
+            bars = reference_bars(market, symbol, TIMEFRAME, WINDOW + 1)
             if bars is not None:
                 names.append(symbol)
                 columns.append(np.diff(np.log(bars.close[-(WINDOW + 1) :])))
@@ -114,16 +116,16 @@ class StatisticalArbitrage:
         hedge_ratio = max(hedge_ratio, 0.0)
         horizon = min(2.0 * half_life, MAX_HALF_LIFE)
         gross = abs(stats["deviation"]) * ind.reversion_fraction(horizon, half_life)
-        best: tuple[float, ind.Execution, ind.Execution | None, float] | None = None
+        best: tuple[float, Execution, Execution | None, float] | None = None
         for exchange in market.exchanges:
             usd = request.capital_usd / (1 + hedge_ratio)
-            main = ind.round_trip(market, exchange, symbol, side, usd, GATES)
+            main = round_trip(market, exchange, symbol, side, usd, GATES)
             if main is None:
                 continue
             usd = main.size_usd
             hedge = None
             if hedge_ratio > 0:
-                hedge = ind.round_trip(
+                hedge = round_trip(
                     market, exchange, hedge_symbol, hedge_side, usd * hedge_ratio, GATES
                 )
                 if hedge is None:
@@ -188,7 +190,7 @@ class StatisticalArbitrage:
         )
 
 
-def _capacity(main: ind.Execution, hedge: ind.Execution | None, hedge_ratio: float) -> float:
+def _capacity(main: Execution, hedge: Execution | None, hedge_ratio: float) -> float:
     """The most capital both legs' books take together."""
     main_usd = main.capacity_usd
     if hedge is not None and hedge_ratio > 0:
