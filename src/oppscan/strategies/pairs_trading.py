@@ -16,11 +16,12 @@ from __future__ import annotations
 import numpy as np
 from statsmodels.tsa.stattools import coint
 
-from oppscan.domain.models import Leg, Opportunity, RiskLevel
+from oppscan.domain.models import Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
+from oppscan.strategies.legs import relative_value_leg
 from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
@@ -117,8 +118,8 @@ class PairsTrading:
         exchange = y_trade.exchange
         y_px, x_px = y_trade.entry_price, x_trade.entry_price
         legs = [
-            _leg(market, exchange, y_sym, y_side, y_px, y_usd),
-            _leg(market, exchange, x_sym, x_side, x_px, y_usd * hedge),
+            relative_value_leg(market, exchange, y_sym, y_side, y_px, y_usd),
+            relative_value_leg(market, exchange, x_sym, x_side, x_px, y_usd * hedge),
         ]
         confidence = ind.logistic(2.0 * (abs(z) - 2.5)) * (1.0 - p_value / MAX_P_VALUE * 0.5)
         move = float(np.exp(gross if y_side == "buy" else -gross))
@@ -204,21 +205,6 @@ def _price_legs(
             return None
     cost = (y_trade.cost_bps + x_trade.cost_bps * hedge) / (1 + hedge)
     return cost, y_trade, x_trade, y_usd
-
-
-def _leg(
-    market: MarketSnapshot, exchange: str, symbol: str, side: str, price: float, usd: float
-) -> Leg:
-    # A spot short needs a borrow; where the exchange lists a perpetual, short that instead.
-    instrument = "perp" if side == "sell" and (exchange, symbol) in market.funding else "spot"
-    return Leg(
-        exchange=exchange,
-        symbol=symbol,
-        side=side,
-        price=price,
-        size=usd / price,
-        instrument=instrument,
-    )
 
 
 STRATEGY = PairsTrading()

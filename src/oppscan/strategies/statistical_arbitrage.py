@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from oppscan.domain.models import Leg, Opportunity, RiskLevel
+from oppscan.domain.models import Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
+from oppscan.strategies.legs import relative_value_leg
 from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
@@ -146,11 +147,13 @@ class StatisticalArbitrage:
 
         exchange = main.exchange
         price = main.entry_price
-        legs = [_leg(market, exchange, symbol, side, price, usd)]
+        legs = [relative_value_leg(market, exchange, symbol, side, price, usd)]
         if hedge is not None:
             hedge_usd = usd * hedge_ratio
             legs.append(
-                _leg(market, exchange, hedge_symbol, hedge_side, hedge.entry_price, hedge_usd)
+                relative_value_leg(
+                    market, exchange, hedge_symbol, hedge_side, hedge.entry_price, hedge_usd
+                )
             )
         sign = 1.0 if side == "buy" else -1.0
         target = price * float(np.exp(sign * gross))
@@ -196,21 +199,6 @@ def _capacity(main: Execution, hedge: Execution | None, hedge_ratio: float) -> f
     if hedge is not None and hedge_ratio > 0:
         main_usd = min(main_usd, hedge.capacity_usd / hedge_ratio)
     return main_usd * (1 + hedge_ratio)
-
-
-def _leg(
-    market: MarketSnapshot, exchange: str, symbol: str, side: str, price: float, usd: float
-) -> Leg:
-    # A spot short needs a borrow; where the exchange lists a perpetual, short that instead.
-    instrument = "perp" if side == "sell" and (exchange, symbol) in market.funding else "spot"
-    return Leg(
-        exchange=exchange,
-        symbol=symbol,
-        side=side,
-        price=price,
-        size=usd / price,
-        instrument=instrument,
-    )
 
 
 STRATEGY = StatisticalArbitrage()
