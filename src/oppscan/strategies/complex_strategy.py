@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
+from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.options_math import (
     ChainModel,
-    bs_price,
     model_chain,
     option_symbol,
     short_option_margin,

@@ -1,4 +1,7 @@
-"""Black-Scholes on numpy arrays: prices, greeks, implied volatility, realised volatility, smiles.
+"""Options maths on numpy arrays: greeks, implied volatility, realised volatility, smiles.
+
+The Black-Scholes price itself is the market layer's (``oppscan.market.black_scholes``): the
+chain's ``iv`` field is defined by it, and inverting it here must use the very same formula.
 
 Everything takes and returns arrays (scalars broadcast), so a whole option chain is priced in one
 call: the options strategies price hundreds of quotes per snapshot and must stay in milliseconds.
@@ -14,10 +17,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
 
+from oppscan.market.black_scholes import bs_price, d1_d2
 from oppscan.market.snapshot import FloatArray, OptionChain
 
 ArrayLike = npt.ArrayLike
-BoolArray = npt.NDArray[np.bool_]
 
 MS_PER_YEAR = 365.0 * 86_400_000.0
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -39,40 +42,6 @@ def _pdf(x: FloatArray) -> FloatArray:
     return np.asarray(_INV_SQRT_2PI * np.exp(-0.5 * x * x), dtype=np.float64)
 
 
-def _d1_d2(
-    spot: ArrayLike, strike: ArrayLike, years: ArrayLike, rate: ArrayLike, vol: ArrayLike
-) -> tuple[FloatArray, FloatArray]:
-    s, k = np.asarray(spot, dtype=np.float64), np.asarray(strike, dtype=np.float64)
-    t, r = np.asarray(years, dtype=np.float64), np.asarray(rate, dtype=np.float64)
-    sigma = np.asarray(vol, dtype=np.float64)
-    sd = sigma * np.sqrt(t)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d1 = (np.log(s / k) + (r + 0.5 * sigma * sigma) * t) / sd
-    return d1, d1 - sd
-
-
-def bs_price(
-    spot: ArrayLike,
-    strike: ArrayLike,
-    years: ArrayLike,
-    rate: ArrayLike,
-    vol: ArrayLike,
-    is_call: ArrayLike,
-) -> FloatArray:
-    """European option value; at zero time or zero vol it is the discounted intrinsic value."""
-    s, k = np.asarray(spot, dtype=np.float64), np.asarray(strike, dtype=np.float64)
-    t, r = np.asarray(years, dtype=np.float64), np.asarray(rate, dtype=np.float64)
-    call = np.asarray(is_call, dtype=bool)
-    d1, d2 = _d1_d2(s, k, t, r, vol)
-    disc_k = k * np.exp(-r * t)
-    call_value = s * ndtr(d1) - disc_k * ndtr(d2)
-    put_value = disc_k * ndtr(-d2) - s * ndtr(-d1)
-    value = np.where(call, call_value, put_value)
-    intrinsic = np.where(call, np.maximum(s - disc_k, 0.0), np.maximum(disc_k - s, 0.0))
-    degenerate = ~np.isfinite(value) | (np.asarray(vol) <= 0) | (t <= 0)
-    return np.asarray(np.where(degenerate, intrinsic, value), dtype=np.float64)
-
-
 def bs_greeks(
     spot: ArrayLike,
     strike: ArrayLike,
@@ -85,7 +54,7 @@ def bs_greeks(
     t, r = np.asarray(years, dtype=np.float64), np.asarray(rate, dtype=np.float64)
     sigma = np.asarray(vol, dtype=np.float64)
     call = np.asarray(is_call, dtype=bool)
-    d1, d2 = _d1_d2(s, k, t, r, sigma)
+    d1, d2 = d1_d2(s, k, t, r, sigma)
     pdf_d1 = _pdf(d1)
     sqrt_t = np.sqrt(t)
     disc_k = k * np.exp(-r * t)
@@ -138,7 +107,7 @@ def implied_vol(
         diff = value - p
         hi = np.where(diff > 0, sigma, hi)
         lo = np.where(diff <= 0, sigma, lo)
-        vega = s * _pdf(_d1_d2(s, k, t, r, sigma)[0]) * np.sqrt(t)
+        vega = s * _pdf(d1_d2(s, k, t, r, sigma)[0]) * np.sqrt(t)
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = sigma - diff / vega
         inside = np.isfinite(newton) & (newton > lo) & (newton < hi)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import (
     TIMEFRAME_MS,
     Bars,
@@ -22,7 +23,6 @@ from oppscan.market.snapshot import (
     OrderBook,
     Ticker,
 )
-from oppscan.strategies.options_math import bs_price
 
 AS_OF_MS = 1_790_000_000_000 - 1_790_000_000_000 % 86_400_000  # a midnight, 2026-09-22
 DAY_MS = 86_400_000

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
+from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import OptionChain
 from oppscan.strategies.options_math import (
     bs_greeks,
-    bs_price,
     close_to_close_vol,
     fit_smile,
     implied_vol,
