@@ -1,8 +1,10 @@
-"""A symbol seen through a snapshot, whichever exchange quotes it: its bars, a request's holding."""
+"""Symbols seen through a snapshot, whichever exchange quotes them: bars, log prices, holdings."""
 
 from __future__ import annotations
 
-from oppscan.market.snapshot import Bars, MarketSnapshot
+import numpy as np
+
+from oppscan.market.snapshot import Bars, FloatArray, MarketSnapshot
 from oppscan.strategies.base import StrategyRequest
 
 
@@ -35,3 +37,19 @@ def held_usd(market: MarketSnapshot, request: StrategyRequest, symbol: str) -> f
     quantity = sum(h.quantity for h in request.portfolio.holdings if h.symbol == symbol)
     bids = [t.bid for (_, s), t in market.tickers.items() if s == symbol and t.bid > 0]
     return float(quantity * max(bids)) if quantity > 0 and bids else 0.0
+
+
+def log_close_matrix(
+    market: MarketSnapshot, timeframe: str, bars: int
+) -> tuple[list[str], FloatArray]:
+    """The last ``bars`` log closes of every symbol with that much history, as the columns of a
+    (bars, N) matrix, and the symbols in column order."""
+    names: list[str] = []
+    columns: list[FloatArray] = []
+    for symbol in market.symbols:
+        series = reference_bars(market, symbol, timeframe, bars)
+        if series is not None:
+            names.append(symbol)
+            columns.append(np.log(series.close[-bars:]))
+    matrix = np.column_stack(columns) if columns else np.empty((bars, 0))
+    return names, np.asarray(matrix, dtype=np.float64)

@@ -22,7 +22,7 @@ from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
 from oppscan.strategies.legs import relative_value_leg
-from oppscan.strategies.market_views import reference_bars
+from oppscan.strategies.market_views import log_close_matrix
 
 INFO = StrategyInfo(
     id="pairs_trading",
@@ -50,16 +50,9 @@ class PairsTrading:
     info = INFO
 
     def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
-        names: list[str] = []
-        columns: list[np.ndarray] = []
-        for symbol in market.symbols:
-            bars = reference_bars(market, symbol, TIMEFRAME, WINDOW)
-            if bars is not None:
-                names.append(symbol)
-                columns.append(np.log(bars.close[-WINDOW:]))
+        names, prices = log_close_matrix(market, TIMEFRAME, WINDOW)
         if len(names) < 2:
             return []
-        prices = np.column_stack(columns)
         found: list[Opportunity] = []
         for i, j in _screened_pairs(prices):
             opp = self._pair(market, request, names, prices, int(i), int(j))

@@ -19,7 +19,7 @@ from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
 from oppscan.strategies.legs import relative_value_leg
-from oppscan.strategies.market_views import reference_bars
+from oppscan.strategies.market_views import log_close_matrix
 
 INFO = StrategyInfo(
     id="statistical_arbitrage",
@@ -46,16 +46,10 @@ class StatisticalArbitrage:
     info = INFO
 
     def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
-        names: list[str] = []
-        columns: list[np.ndarray] = []
-        for symbol in market.symbols:
-            bars = reference_bars(market, symbol, TIMEFRAME, WINDOW + 1)
-            if bars is not None:
-                names.append(symbol)
-                columns.append(np.diff(np.log(bars.close[-(WINDOW + 1) :])))
+        names, log_prices = log_close_matrix(market, TIMEFRAME, WINDOW + 1)
         if len(names) < MIN_SYMBOLS:
             return []
-        returns = np.column_stack(columns)  # (WINDOW, N)
+        returns = np.diff(log_prices, axis=0)  # (WINDOW, N)
         # Each symbol against the basket of the others: its own move must not be in its factor.
         n = returns.shape[1]
         factor = (returns.sum(axis=1, keepdims=True) - returns) / (n - 1)
