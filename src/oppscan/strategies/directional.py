@@ -1,12 +1,15 @@
-"""What the directional spot strategies share: one look at each symbol, and the risk of a stop."""
+"""What the directional spot strategies share: one look at each symbol, and how a costed round
+trip with a stop becomes an opportunity."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from oppscan.domain.models import Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
-from oppscan.strategies.base import StrategyRequest
+from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.costs import Execution
 
 SymbolLook = Callable[[MarketSnapshot, StrategyRequest, str], Opportunity | None]
 
@@ -18,7 +21,7 @@ def scan_symbols(
     return [opp for symbol in market.symbols if (opp := look(market, request, symbol)) is not None]
 
 
-def risk_from_stop(stop_distance_bps: float) -> RiskLevel:
+def _risk_from_stop(stop_distance_bps: float) -> RiskLevel:
     """The loss taken if the stop is hit sets the risk level of a directional trade."""
     if stop_distance_bps < 150:
         return RiskLevel.LOW
@@ -27,3 +30,46 @@ def risk_from_stop(stop_distance_bps: float) -> RiskLevel:
     if stop_distance_bps < 1000:
         return RiskLevel.HIGH
     return RiskLevel.VERY_HIGH
+
+
+def directional_opportunity(
+    info: StrategyInfo,
+    market: MarketSnapshot,
+    trade: Execution,
+    *,
+    opportunity_type: str,
+    symbol: str,
+    side: str,
+    exit_price: float,
+    stop_loss: float,
+    take_profit: float,
+    net_bps: float,
+    confidence: float,
+    risk_bps: float,
+    timeframe: str,
+    valid_for_ms: int,
+    evidence: dict[str, Any],
+) -> Opportunity:
+    """``trade``'s whole size entered at its average fill; ``risk_bps`` (the loss at the stop)
+    sets the risk level, and the trade's costs close the evidence."""
+    return build_opportunity(
+        info,
+        market,
+        opportunity_type=opportunity_type,
+        symbol=symbol,
+        exchange=trade.exchange,
+        side=side,
+        entry_price=trade.entry_price,
+        exit_price=exit_price,
+        stop_loss=stop_loss,
+        take_profit=take_profit,
+        profit_potential_usd=trade.size_usd * net_bps / 1e4,
+        required_capital_usd=trade.size_usd,
+        confidence=confidence,
+        risk_level=_risk_from_stop(risk_bps),
+        timeframe=timeframe,
+        net_edge_bps=net_bps,
+        valid_for_ms=valid_for_ms,
+        capacity_usd=trade.capacity_usd,
+        evidence={**evidence, **trade.evidence()},
+    )

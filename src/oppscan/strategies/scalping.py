@@ -17,9 +17,9 @@ import numpy as np
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.base import StrategyInfo, StrategyRequest
 from oppscan.strategies.costs import LiquidityGates, round_trip
-from oppscan.strategies.directional import risk_from_stop
+from oppscan.strategies.directional import directional_opportunity
 from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
@@ -95,25 +95,21 @@ class Scalping:
         entry = trade.entry_price
         exit_price = entry * float(np.exp(expected_move))
         stop = entry * float(np.exp(-2.0 * sigma * np.sqrt(HORIZON_MINUTES)))
-        return build_opportunity(
+        return directional_opportunity(
             INFO,
             market,
+            trade,
             opportunity_type="scalping",
             symbol=symbol,
-            exchange=exchange,
             side="buy",
-            entry_price=entry,
             exit_price=exit_price,
             stop_loss=stop,
             take_profit=exit_price,
-            profit_potential_usd=trade.size_usd * net_bps / 1e4,
-            required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=risk_from_stop((entry - stop) / entry * 1e4),
+            risk_bps=(entry - stop) / entry * 1e4,
             timeframe="minutes",
-            net_edge_bps=net_bps,
+            net_bps=net_bps,
             valid_for_ms=2 * 60_000,
-            capacity_usd=trade.capacity_usd,
             evidence={
                 "imbalance": round(imbalance, 4),
                 "book_levels": BOOK_LEVELS,
@@ -123,7 +119,6 @@ class Scalping:
                 "return_5m_bps": round(last_5m * 1e4, 3),
                 "expected_move_bps": round(expected_move * 1e4, 3),
                 "move_model": "imbalance * sigma_1m * sqrt(horizon)",
-                **trade.evidence(),
             },
         )
 

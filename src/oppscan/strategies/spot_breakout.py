@@ -16,9 +16,9 @@ import numpy as np
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.base import StrategyInfo, StrategyRequest
 from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
-from oppscan.strategies.directional import risk_from_stop, scan_symbols
+from oppscan.strategies.directional import directional_opportunity, scan_symbols
 from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(
@@ -93,25 +93,21 @@ class SpotBreakout:
 
         exit_price = entry * float(np.exp(expected_move))
         donchian = ind.donchian(bars.high, bars.low, BOX_BARS)
-        return build_opportunity(
+        return directional_opportunity(
             INFO,
             market,
+            trade,
             opportunity_type="spot_breakout",
             symbol=symbol,
-            exchange=trade.exchange,
             side="buy",
-            entry_price=entry,
             exit_price=exit_price,
             stop_loss=stop,
             take_profit=target,
-            profit_potential_usd=trade.size_usd * net_bps / 1e4,
-            required_capital_usd=trade.size_usd,
             confidence=p_win,
-            risk_level=risk_from_stop(risk * 1e4),
+            risk_bps=risk * 1e4,
             timeframe="hours",
-            net_edge_bps=net_bps,
+            net_bps=net_bps,
             valid_for_ms=3_600_000,
-            capacity_usd=trade.capacity_usd,
             evidence={
                 "resistance": round(box_high, 8),
                 "support": round(box_low, 8),
@@ -127,7 +123,6 @@ class SpotBreakout:
                 "risk_bps": round(risk * 1e4, 3),
                 "expected_move_bps": round(expected_move * 1e4, 3),
                 "atr_1h": round(atr, 8),
-                **trade.evidence(),
             },
         )
 

@@ -15,9 +15,9 @@ import numpy as np
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.base import StrategyInfo, StrategyRequest
 from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
-from oppscan.strategies.directional import risk_from_stop, scan_symbols
+from oppscan.strategies.directional import directional_opportunity, scan_symbols
 from oppscan.strategies.market_views import held_usd, reference_bars
 
 INFO = StrategyInfo(
@@ -90,25 +90,21 @@ class SpotMeanReversion:
         confidence = ind.logistic(2.0 * (abs(z) - 2.5)) * ind.logistic(
             1.5 * (MAX_DF_T - df_t + 1.0)
         )
-        return build_opportunity(
+        return directional_opportunity(
             INFO,
             market,
+            trade,
             opportunity_type="spot_mean_reversion",
             symbol=symbol,
-            exchange=trade.exchange,
             side=side,
-            entry_price=entry,
             exit_price=exit_price,
             stop_loss=stop,
             take_profit=entry * float(np.exp(direction * gap)),  # all the way back to the mean
-            profit_potential_usd=trade.size_usd * net_bps / 1e4,
-            required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=risk_from_stop(abs(entry - stop) / entry * 1e4),
+            risk_bps=abs(entry - stop) / entry * 1e4,
             timeframe="hours" if horizon <= 24 else "days",
-            net_edge_bps=net_bps,
+            net_bps=net_bps,
             valid_for_ms=3_600_000,
-            capacity_usd=trade.capacity_usd,
             evidence={
                 "z_score": round(z, 4),
                 "held_asset_sale": side == "sell",
@@ -121,7 +117,6 @@ class SpotMeanReversion:
                 "gap_to_mean_bps": round(gap * 1e4, 3),
                 "expected_move_bps": round(expected_move * 1e4, 3),
                 "atr_1h": round(atr, 8),
-                **trade.evidence(),
             },
         )
 

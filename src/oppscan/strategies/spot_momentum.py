@@ -16,9 +16,9 @@ import numpy as np
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.base import StrategyInfo, StrategyRequest
 from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
-from oppscan.strategies.directional import risk_from_stop, scan_symbols
+from oppscan.strategies.directional import directional_opportunity, scan_symbols
 from oppscan.strategies.market_views import held_usd, reference_bars
 
 INFO = StrategyInfo(
@@ -114,25 +114,21 @@ class SpotMomentum:
         stretch = rsi_4h if direction > 0 else 100.0 - rsi_4h
         exhaustion = 0.6 + 0.8 * (1 - stretch / 100)
         confidence = ind.logistic(1.5 * (abs(t_stat) - MIN_T)) * agreement * min(1.0, exhaustion)
-        return build_opportunity(
+        return directional_opportunity(
             INFO,
             market,
+            trade,
             opportunity_type="spot_momentum",
             symbol=symbol,
-            exchange=trade.exchange,
             side=side,
-            entry_price=entry,
             exit_price=exit_price,
             stop_loss=stop,
             take_profit=exit_price,
-            profit_potential_usd=trade.size_usd * net_bps / 1e4,
-            required_capital_usd=trade.size_usd,
             confidence=confidence,
-            risk_level=risk_from_stop(abs(entry - stop) / entry * 1e4),
+            risk_bps=abs(entry - stop) / entry * 1e4,
             timeframe="days",
-            net_edge_bps=net_bps,
+            net_bps=net_bps,
             valid_for_ms=4 * 3_600_000,
-            capacity_usd=trade.capacity_usd,
             evidence={
                 "drift_t_stat_4h": round(t_stat, 4),
                 "held_asset_sale": side == "sell",
@@ -146,7 +142,6 @@ class SpotMomentum:
                 "rsi_1d": votes["1d"]["rsi"],
                 "macd_hist_pct_4h": round(float(votes["4h"]["macd_hist_pct"]), 5),
                 "atr_4h": round(atr, 8),
-                **trade.evidence(),
             },
         )
 
