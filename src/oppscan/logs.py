@@ -21,9 +21,28 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(serializer=orjson.dumps),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.BytesLoggerFactory(file=sys.stderr.buffer),
+        logger_factory=lambda *args: StderrLogger(),
         cache_logger_on_first_use=True,
     )
+
+
+class StderrLogger:
+    """Writes each line to whatever ``sys.stderr`` is now, not the one at configure time.
+
+    A CLI test runner swaps ``sys.stderr`` and closes its stand-in; a logger bound to it would
+    fail on every later line.
+    """
+
+    def msg(self, message: bytes) -> None:
+        stream = sys.stderr
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            buffer.write(message + b"\n")
+        else:
+            stream.write(message.decode() + "\n")
+        stream.flush()
+
+    log = debug = info = warning = error = critical = exception = msg
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

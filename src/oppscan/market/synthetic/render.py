@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import (
     TIMEFRAME_MS,
     TIMEFRAMES,
@@ -22,7 +23,6 @@ from oppscan.market.snapshot import (
     OrderBook,
     Ticker,
 )
-from oppscan.market.synthetic.black_scholes import black_scholes_price
 from oppscan.market.synthetic.draft import MarketDraft
 
 BOOK_LEVELS = 25
@@ -246,7 +246,7 @@ def _render_options(draft: MarketDraft) -> dict[tuple[str, str], OptionChain]:
             strike_arr = np.array(strikes_col)
             call_arr = np.array(call_col, dtype=np.bool_)
             iv_arr = np.array(iv_col)
-            mid = black_scholes_price(
+            mid = bs_price(
                 spot, strike_arr, np.array(years_col), draft.risk_free_rate, iv_arr, call_arr
             )
             tick = 5e-5 * spot
