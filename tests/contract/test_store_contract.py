@@ -109,7 +109,7 @@ async def test_progress_moves_with_each_strategy_and_ends_complete(store: ScanSt
     assert [o.opportunity_id for o in view.top] == ["o1"]
     last = await store.complete_strategy("scan_a", "s2", done(opp("o2", "s2", 80)))
     assert last is not None and last.status is ScanStatus.COMPLETE
-    view = await store.get_view("scan_a", top_n=-1)
+    view = await store.get_view("scan_a", all_results=True)
     assert view is not None
     assert view.record.finished_at is not None
     assert [o.opportunity_id for o in view.top] == ["o2", "o1"]  # ranked by score

@@ -126,7 +126,7 @@ async def test_each_outcome_is_recorded_with_its_reason() -> None:
     store, runner = await scan_with(strategies, FixedMarket())
     for sid in strategies:
         await runner.run("scan_1", sid)
-    view = await store.get_view("scan_1", top_n=-1)
+    view = await store.get_view("scan_1", all_results=True)
     assert view is not None
     assert view.strategies["finds"].status is StrategyStatus.DONE
     assert view.strategies["finds"].opportunities == 1
@@ -152,7 +152,7 @@ async def test_the_request_filters_really_filter() -> None:
     only_low = ResultFilters(risk_levels=(RiskLevel.LOW,))
     store, runner = await scan_with({"finds": finds}, FixedMarket(), filters=only_low)
     await runner.run("scan_1", "finds")
-    view = await store.get_view("scan_1", top_n=-1)
+    view = await store.get_view("scan_1", all_results=True)
     assert view is not None
     assert [o.risk_level for o in view.top] == [RiskLevel.LOW]
 

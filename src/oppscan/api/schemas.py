@@ -209,7 +209,7 @@ def render_status(view: ScanView, now: float | None = None) -> dict[str, Any]:
             }
             for sid, state in view.strategies.items()
         },
-        "partial_results": [orjson.Fragment(raw) for raw in view.top_json[:10]],
+        "partial_results": orjson.Fragment(view.top_json),
         "estimated_time_remaining_seconds": _remaining_seconds(record, now or time.time()),
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),

@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class ScanStatus(StrEnum):
@@ -199,17 +199,21 @@ class ScanRecord(BaseModel):
 class ScanView:
     """Everything a status poll needs, read in one store round trip.
 
-    The results come as the JSON the store holds, best first: a status poll passes them through
-    without parsing them (it is the hot path); ``top`` parses them for whoever needs objects.
+    The results come as the store holds them, one JSON array, best first (the best ten, or every
+    result when asked): a status poll passes it through without parsing it (the hot path);
+    ``top`` parses it for whoever needs objects.
     """
 
     record: ScanRecord
     strategies: dict[str, StrategyState]
-    top_json: tuple[str, ...] = ()
+    top_json: str = "[]"
 
     @cached_property
     def top(self) -> list[Opportunity]:
-        return [Opportunity.model_validate_json(raw) for raw in self.top_json]
+        return _OPPORTUNITIES.validate_json(self.top_json)
+
+
+_OPPORTUNITIES = TypeAdapter(list[Opportunity])
 
 
 class StrategyOutcome(BaseModel):

@@ -37,7 +37,7 @@ class StrategyRunner:
                 reason="scan or strategy already terminal, or gone",
             )
             return None
-        view = await self._store.get_view(scan_id, top_n=0)
+        view = await self._store.get_view(scan_id)
         if view is None:
             return None
         log.info(

@@ -159,7 +159,7 @@ class ScanService:
         owner = await self._store.fingerprint_owner(user_id, fp)
         if owner is None:
             return None
-        view = await self._store.get_view(owner, top_n=0)
+        view = await self._store.get_view(owner)
         if view is None or not self._may_reuse(view.record, force_refresh, await self._store.now()):
             return None
         log.info(
@@ -185,7 +185,7 @@ class ScanService:
         self, user_id: str, fp: str, owner: str, mine: ScanRecord
     ) -> ScanRecord | None:
         """The fingerprint is taken: reuse its scan, or hand the fingerprint to ``mine``."""
-        view = await self._store.get_view(owner, top_n=0)
+        view = await self._store.get_view(owner)
         now = await self._store.now()
         if view is not None and self._may_reuse(view.record, mine.request.force_refresh, now):
             return view.record
@@ -193,7 +193,7 @@ class ScanService:
             return None
         # Someone else took it over between our two reads: theirs is the newest, reuse it.
         latest = await self._store.fingerprint_owner(user_id, fp)
-        latest_view = await self._store.get_view(latest, top_n=0) if latest else None
+        latest_view = await self._store.get_view(latest) if latest else None
         if latest_view is None:
             return None
         return latest_view.record
@@ -220,10 +220,12 @@ class ScanService:
     # -- read -----------------------------------------------------------------------------
 
     async def status(self, who: Principal, scan_id: str) -> ScanView:
-        return await self._owned_view(who, scan_id, top_n=10, op="status")
+        return await self._owned_view(who, scan_id, op="status")
 
-    async def _owned_view(self, who: Principal, scan_id: str, top_n: int, op: str) -> ScanView:
-        view = await self._store.get_view(scan_id, top_n=top_n)
+    async def _owned_view(
+        self, who: Principal, scan_id: str, op: str, all_results: bool = False
+    ) -> ScanView:
+        view = await self._store.get_view(scan_id, all_results=all_results)
         if view is None or view.record.user_id != who.user_id:
             # Another user's scan answers exactly like an unknown one.
             reason = "no such scan" if view is None else "owned by another user"
@@ -246,7 +248,7 @@ class ScanService:
         return view
 
     async def results(self, who: Principal, scan_id: str, query: ResultsQuery) -> ResultsPage:
-        view = await self._owned_view(who, scan_id, top_n=-1, op="results")
+        view = await self._owned_view(who, scan_id, op="results", all_results=True)
         everything = view.top
         performance = _performance(everything)
         chosen = [o for o in everything if _matches(o, query)]
@@ -257,9 +259,9 @@ class ScanService:
         )
 
     async def cancel(self, who: Principal, scan_id: str) -> ScanView:
-        await self._owned_view(who, scan_id, top_n=0, op="cancel")
+        await self._owned_view(who, scan_id, op="cancel")
         applied = await self._store.cancel_scan(scan_id)
-        view = await self._owned_view(who, scan_id, top_n=10, op="cancel")
+        view = await self._owned_view(who, scan_id, op="cancel")
         if applied is not None and applied.changed:
             await self._queue.abort(scan_id, view.record.request.strategy_ids)
         log.info(

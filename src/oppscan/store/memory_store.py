@@ -20,6 +20,8 @@ from oppscan.domain.models import (
 from oppscan.store.lifecycle import final_status
 from oppscan.store.port import Applied
 
+TOP = 10  # the best results a view carries unless it asks for all
+
 
 @dataclass
 class _Scan:
@@ -91,17 +93,17 @@ class InMemoryScanStore:
         self._fingerprints[(user_id, fingerprint)] = (new_scan_id, time.time() + ttl_seconds)
         return True
 
-    async def get_view(self, scan_id: str, top_n: int = 10) -> ScanView | None:
+    async def get_view(self, scan_id: str, all_results: bool = False) -> ScanView | None:
         scan = self._live(scan_id)
         if scan is None:
             return None
         self._finish_if_overdue(scan, time.time())
         ranked = sorted(scan.results.values(), key=lambda r: r[0], reverse=True)
-        top = ranked if top_n < 0 else ranked[:top_n]
+        top = ranked if all_results else ranked[:TOP]
         return ScanView(
             record=scan.record.model_copy(),
             strategies={k: replace(v) for k, v in scan.strategies.items()},
-            top_json=tuple(raw for _, raw in top),
+            top_json="[" + ",".join(raw for _, raw in top) + "]",
         )
 
     async def start_strategy(self, scan_id: str, strategy_id: str) -> int | None:
@@ -179,7 +181,7 @@ class InMemoryScanStore:
         for scan_id, created in ids:
             if before is not None and created >= before:
                 continue
-            view = await self.get_view(scan_id, top_n=0)
+            view = await self.get_view(scan_id)
             if view is not None:
                 out.append(view.record)
             if len(out) >= limit:

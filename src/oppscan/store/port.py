@@ -64,10 +64,10 @@ class ScanStore(Protocol):
         """Compare-and-set: hand a stale fingerprint over to a new scan."""
         ...
 
-    async def get_view(self, scan_id: str, top_n: int = 10) -> ScanView | None:
-        """Record, strategy states and the best ``top_n`` results in one round trip.
+    async def get_view(self, scan_id: str, all_results: bool = False) -> ScanView | None:
+        """Record, strategy states and the best ten results (or all of them) in one round trip.
 
-        ``top_n < 0`` returns every result. Finishes the scan first if it is past its deadline.
+        Finishes the scan first if it is past its deadline.
         """
         ...
 

@@ -1,8 +1,10 @@
 """The Lua scripts of the Redis store: every change to a scan is one atomic script.
 
 They share one prelude, the Lua mirror of ``store/lifecycle.py``. Time is Redis's own (``TIME``),
-so every machine agrees on deadlines. Every script takes the scan's three keys, which share the
-``{scan_id}`` hash tag and so one cluster slot: KEYS[1] record, KEYS[2] strategies, KEYS[3] results.
+so every machine agrees on deadlines. Every script takes the scan's two keys, which share the
+``{scan_id}`` hash tag and so one cluster slot: KEYS[1] the scan hash (the record's fields, each
+strategy's ``<id>.s|n|ms|e|a`` fields and ``top``, the best ten results as one JSON array), KEYS[2]
+the results (a sorted set of opportunity JSON by rank score).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ end
 local function final_status()
   local total, bad, failed = 0, 0, 0
   for sid in each_strategy() do
-    local s = redis.call('HGET', KEYS[2], sid .. '.s')
+    local s = redis.call('HGET', KEYS[1], sid .. '.s')
     total = total + 1
     if s == 'cancelled' then return 'cancelled' end
     if s == 'failed' then failed = failed + 1; bad = bad + 1 end
@@ -43,13 +45,13 @@ end
 
 local function finish(status, t, ttl)
   redis.call('HSET', KEYS[1], 'status', status, 'finished_at', fmt(t))
-  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ttl) end
+  for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ttl) end
 end
 
 local function close_open(to, status, t, ttl, err)
   for sid in each_strategy() do
-    if not S_TERMINAL[redis.call('HGET', KEYS[2], sid .. '.s')] then
-      redis.call('HSET', KEYS[2], sid .. '.s', to)
+    if not S_TERMINAL[redis.call('HGET', KEYS[1], sid .. '.s')] then
+      redis.call('HSET', KEYS[1], sid .. '.s', to)
     end
   end
   redis.call('HSET', KEYS[1], 'strategies_completed', redis.call('HGET', KEYS[1], 'total'))
@@ -66,11 +68,13 @@ local function finish_if_overdue(t, ttl)
 end
 """
 
-# ARGV: ttl. Finishes the scan if it is past its deadline; 1 if it did.
+# ARGV: ttl. Finishes the scan if it is past its deadline (by Redis's clock).
+# Returns 1 if it finished it now, 2 if it was already terminal, 0 if it runs on, -1 if gone.
 FINISH_IF_OVERDUE = (
     PRELUDE
     + r"""
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if TERMINAL[redis.call('HGET', KEYS[1], 'status')] then return 2 end
 if finish_if_overdue(now(), tonumber(ARGV[1])) then return 1 end
 return 0
 """
@@ -85,10 +89,10 @@ local t = now()
 finish_if_overdue(t, tonumber(ARGV[1]))
 local status = redis.call('HGET', KEYS[1], 'status')
 if TERMINAL[status] then return false end
-local s = redis.call('HGET', KEYS[2], ARGV[2] .. '.s')
+local s = redis.call('HGET', KEYS[1], ARGV[2] .. '.s')
 if (not s) or S_TERMINAL[s] then return false end
-redis.call('HSET', KEYS[2], ARGV[2] .. '.s', 'running')
-local attempt = redis.call('HINCRBY', KEYS[2], ARGV[2] .. '.a', 1)
+redis.call('HSET', KEYS[1], ARGV[2] .. '.s', 'running')
+local attempt = redis.call('HINCRBY', KEYS[1], ARGV[2] .. '.a', 1)
 if status == 'queued' then redis.call('HSET', KEYS[1], 'status', 'scanning') end
 touch(t)
 return attempt
@@ -107,20 +111,25 @@ finish_if_overdue(t, ttl)
 local status = redis.call('HGET', KEYS[1], 'status')
 if TERMINAL[status] then return {status, 0, 'scan already terminal'} end
 local sid = ARGV[2]
-local s = redis.call('HGET', KEYS[2], sid .. '.s')
+local s = redis.call('HGET', KEYS[1], sid .. '.s')
 if (not s) or S_TERMINAL[s] then return {status, 0, 'strategy already terminal'} end
-redis.call('HSET', KEYS[2], sid .. '.s', ARGV[3], sid .. '.n', ARGV[4], sid .. '.ms', ARGV[5],
+redis.call('HSET', KEYS[1], sid .. '.s', ARGV[3], sid .. '.n', ARGV[4], sid .. '.ms', ARGV[5],
   sid .. '.e', ARGV[6])
-for i = 7, #ARGV, 2 do redis.call('ZADD', KEYS[3], ARGV[i], ARGV[i + 1]) end
+for i = 7, #ARGV, 2 do redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1]) end
+if #ARGV > 6 then
+  -- the status poll reads the best ten as they are: one JSON array, kept beside the record
+  local best = redis.call('ZREVRANGE', KEYS[2], 0, 9)
+  redis.call('HSET', KEYS[1], 'top', '[' .. table.concat(best, ',') .. ']')
+end
 local done = redis.call('HINCRBY', KEYS[1], 'strategies_completed', 1)
-redis.call('HSET', KEYS[1], 'opportunities_found', redis.call('ZCARD', KEYS[3]))
+redis.call('HSET', KEYS[1], 'opportunities_found', redis.call('ZCARD', KEYS[2]))
 if status == 'queued' then status = 'scanning'; redis.call('HSET', KEYS[1], 'status', status) end
 if done >= tonumber(redis.call('HGET', KEYS[1], 'total')) then
   status = final_status()
   finish(status, t, ttl)
 elseif #ARGV > 6 then
   -- the results key is born now: it must expire with the rest of the scan
-  redis.call('EXPIRE', KEYS[3], redis.call('TTL', KEYS[1]))
+  redis.call('EXPIRE', KEYS[2], redis.call('TTL', KEYS[1]))
 end
 touch(t)
 return {status, 1, 'applied'}

@@ -1,8 +1,10 @@
 """The Redis store: the shared truth for any number of API and worker processes.
 
 Keys (``P`` is the key prefix):
-- ``P:scan:{scan_id}:rec`` (hash), ``:strat`` (hash), ``:res`` (sorted set of opportunity JSON by
-  rank score): one scan, one cluster slot, written by one script, expiring together.
+- ``P:scan:{scan_id}`` (hash: the record's fields, each strategy's ``<id>.s|n|ms|e|a`` fields, and
+  ``top``, the best ten results as one JSON array) and ``P:scan:{scan_id}:res`` (sorted set of
+  opportunity JSON by rank score): one scan, one cluster slot, changed by one script at a time,
+  expiring together. A status poll is one ``HGETALL``.
 - ``P:user:{user_id}:scans`` (sorted set of scan ids by creation time): the user's list.
 - ``P:user:{user_id}:fp:<fingerprint>`` (string, SET NX): reuse of identical requests.
 - ``P:user:{user_id}:starts:<window>`` (counter): the rate limit.
@@ -11,6 +13,7 @@ Keys (``P`` is the key prefix):
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -31,6 +34,9 @@ from oppscan.domain.models import (
 )
 from oppscan.store import redis_scripts
 from oppscan.store.port import Applied, StoreUnavailable
+
+# What FINISH_IF_OVERDUE answers (see redis_scripts).
+OVERDUE_FINISHED_NOW, OVERDUE_RUNS_ON = 1, 0
 
 
 @asynccontextmanager
@@ -65,8 +71,9 @@ class RedisScanStore:
     # -- keys -------------------------------------------------------------------------------
 
     def scan_keys(self, scan_id: str) -> list[str]:
-        base = f"{self._prefix}:scan:{{{scan_id}}}"
-        return [f"{base}:rec", f"{base}:strat", f"{base}:res"]
+        """The scan's hash and its results: every script takes both (KEYS[1], KEYS[2])."""
+        scan = f"{self._prefix}:scan:{{{scan_id}}}"
+        return [scan, f"{scan}:res"]
 
     def _user_key(self, user_id: str, *rest: str) -> str:
         return ":".join((f"{self._prefix}:user:{{{user_id}}}", *rest))
@@ -92,7 +99,7 @@ class RedisScanStore:
     # -- create -----------------------------------------------------------------------------
 
     async def create_scan(self, record: ScanRecord) -> None:
-        rec, strat, _ = self.scan_keys(record.scan_id)
+        scan, _ = self.scan_keys(record.scan_id)
         ids = record.request.strategy_ids
         fields: dict[str, Any] = {
             "scan_id": record.scan_id,
@@ -108,14 +115,14 @@ class RedisScanStore:
             "updated_at": f"{record.updated_at:.6f}",
             "deadline_at": f"{record.deadline_at:.6f}",
             "version": 0,
+            "top": "[]",
+            **{f"{sid}.s": StrategyStatus.QUEUED.value for sid in ids},
         }
         expire_at = int(record.deadline_at + self._ttl) + 1
         async with _reachable():
             async with self._redis.pipeline(transaction=True) as tx:
-                tx.hset(rec, mapping=fields)
-                tx.hset(strat, mapping={f"{sid}.s": StrategyStatus.QUEUED.value for sid in ids})
-                tx.expireat(rec, expire_at)
-                tx.expireat(strat, expire_at)
+                tx.hset(scan, mapping=fields)
+                tx.expireat(scan, expire_at)
                 await tx.execute()
             # Indexes live in other slots; they follow the record, never precede it.
             scans = self._user_key(record.user_id, "scans")
@@ -163,40 +170,48 @@ class RedisScanStore:
 
     # -- reads ------------------------------------------------------------------------------
 
-    async def get_view(self, scan_id: str, top_n: int = 10) -> ScanView | None:
-        view, now = await self._read(scan_id, top_n)
-        if view is None or view.record.status.terminal or now < view.record.deadline_at:
+    async def get_view(self, scan_id: str, all_results: bool = False) -> ScanView | None:
+        view = await self._read(scan_id, all_results)
+        # This process's clock only decides whether to ask; the script decides by Redis's own
+        # (a reader whose clock lags leaves it to the workers' overdue sweep, every 2 s).
+        if view is None or view.record.status.terminal or time.time() < view.record.deadline_at:
             return view
-        # Past its deadline and not finished: finish it (atomically, once), then read it again.
+        outcome = await self._finish_when_overdue(scan_id)
+        return view if outcome == OVERDUE_RUNS_ON else await self._read(scan_id, all_results)
+
+    async def _finish_when_overdue(self, scan_id: str) -> int:
         async with _reachable():
-            await self._finish_if_overdue(keys=self.scan_keys(scan_id), args=[self._ttl])
-        return (await self._read(scan_id, top_n))[0]
+            outcome: int = await self._finish_if_overdue(
+                keys=self.scan_keys(scan_id), args=[self._ttl]
+            )
+        return outcome
 
-    async def _read(self, scan_id: str, top_n: int) -> tuple[ScanView | None, float]:
-        """One round trip, one consistent moment (MULTI): the status poll's hot path.
+    async def _read(self, scan_id: str, all_results: bool) -> ScanView | None:
+        """The status poll's hot path: one ``HGETALL`` of the scan's hash, answered natively.
 
-        Plain commands, not a script: Redis answers them natively, where copying a scan's
-        hashes through Lua cost it several times as much per poll.
+        The hash holds the record, every strategy's state and the best ten results, all changed
+        together by the scripts, so one command reads one consistent moment. Every result (for
+        ``/results``) comes from the sorted set in the same ``MULTI``.
         """
-        rec, strat, res = self.scan_keys(scan_id)
-        async with _reachable(), self._redis.pipeline(transaction=True) as tx:
-            tx.time()
-            tx.hgetall(rec)
-            tx.hgetall(strat)
-            if top_n != 0:
-                tx.zrevrange(res, 0, top_n - 1 if top_n > 0 else -1)
-            replies = await tx.execute()
-        (seconds, micros), rec_fields, strat_fields = replies[:3]
-        now = float(seconds) + float(micros) / 1e6
-        if not rec_fields:
-            return None, now
-        record = _record(rec_fields)
-        view = ScanView(
+        scan, results = self.scan_keys(scan_id)
+        async with _reachable():
+            if all_results:
+                async with self._redis.pipeline(transaction=True) as tx:
+                    tx.hgetall(scan)
+                    tx.zrevrange(results, 0, -1)
+                    fields, everything = await tx.execute()
+                top = "[" + ",".join(everything) + "]"
+            else:
+                fields = await self._redis.hgetall(scan)  # type: ignore[misc]
+                top = fields.get("top", "[]") if fields else "[]"
+        if not fields:
+            return None
+        record = _record(fields)
+        return ScanView(
             record=record,
-            strategies=_strategies(record.request.strategy_ids, strat_fields),
-            top_json=tuple(replies[3]) if top_n != 0 else (),
+            strategies=_strategies(record.request.strategy_ids, fields),
+            top_json=top,
         )
-        return view, now
 
     async def list_user_scans(
         self, user_id: str, limit: int, before: float | None
@@ -257,12 +272,12 @@ class RedisScanStore:
             due = await self._redis.zrangebyscore(self._active_key, "-inf", now, start=0, num=limit)
         finished = []
         for scan_id in due:
-            view = await self.get_view(scan_id, top_n=0)
-            if view is None or view.record.status.terminal:
+            outcome = await self._finish_when_overdue(scan_id)
+            if outcome != OVERDUE_RUNS_ON:  # finished now, before, or gone: no longer due
                 async with _reachable():
                     await self._redis.zrem(self._active_key, scan_id)
-                if view is not None and view.record.finished_at is not None:
-                    finished.append(scan_id)
+            if outcome == OVERDUE_FINISHED_NOW:
+                finished.append(scan_id)
         return finished
 
     async def count_recent_starts(self, user_id: str, window_seconds: int) -> int:
