@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from oppscan.api import ops_routes, scan_routes, web
+from oppscan.api.auth_dep import BEARER_SCHEME
 from oppscan.api.errors import install_error_handlers
 from oppscan.api.metrics import AccessLogMiddleware, ApiMetrics
+from oppscan.api.schemas import PREFIX
 from oppscan.auth import VerifiedTokens
 from oppscan.logs import configure_logging, get_logger
 from oppscan.settings import Settings
@@ -77,4 +80,27 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(ops_routes.router)
     app.include_router(web.router)
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
+    _document_bearer_auth(app)
     return app
+
+
+def _document_bearer_auth(app: FastAPI) -> None:
+    """Every /api/v1 operation needs a bearer JWT: say so in the OpenAPI document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {"bearerAuth": BEARER_SCHEME}
+            for path, operations in schema["paths"].items():
+                if path.startswith(PREFIX):
+                    for operation in operations.values():
+                        operation["security"] = [{"bearerAuth": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

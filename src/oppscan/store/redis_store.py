@@ -316,19 +316,28 @@ def _record(h: dict[str, str]) -> ScanRecord:
     )
 
 
+@lru_cache(maxsize=256)
+def _strategy_fields(ids: tuple[str, ...]) -> tuple[tuple[str, str, str, str, str, str], ...]:
+    """Each strategy's hash field names, built once per catalog selection (hot path)."""
+    return tuple((sid, f"{sid}.s", f"{sid}.n", f"{sid}.ms", f"{sid}.e", f"{sid}.a") for sid in ids)
+
+
+_STATUSES = {status.value: status for status in StrategyStatus}
+
+
 def _strategies(ids: tuple[str, ...], h: dict[str, str]) -> dict[str, StrategyState]:
     """The states in the request's order; the hash holds ``<id>.s|n|ms|e|a`` fields."""
     states: dict[str, StrategyState] = {}
-    for sid in ids:
-        status = h.get(f"{sid}.s")
+    for sid, s_key, n_key, ms_key, e_key, a_key in _strategy_fields(ids):
+        status = h.get(s_key)
         if status is None:
             continue
-        ms = h.get(f"{sid}.ms")
+        ms = h.get(ms_key)
         states[sid] = StrategyState(
-            status=StrategyStatus(status),
-            opportunities=int(h.get(f"{sid}.n", 0)),
+            status=_STATUSES[status],
+            opportunities=int(h.get(n_key, 0)),
             duration_ms=int(ms) if ms else None,
-            error=h.get(f"{sid}.e") or None,
-            attempts=int(h.get(f"{sid}.a", 0)),
+            error=h.get(e_key) or None,
+            attempts=int(h.get(a_key, 0)),
         )
     return states
