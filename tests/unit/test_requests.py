@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from oppscan.domain.models import RiskLevel
 from oppscan.service.errors import InvalidRequest
@@ -89,3 +90,10 @@ def test_filters_and_portfolio_are_normalised() -> None:
     assert request.filters.risk_levels == (RiskLevel.LOW, RiskLevel.MEDIUM)  # type: ignore[attr-defined]
     held = [h.symbol for h in request.portfolio.holdings]  # type: ignore[attr-defined]
     assert held == ["BTC/USDT", "ETH/USDT"]
+
+
+@pytest.mark.parametrize("value", [True, "10000", None])
+def test_numbers_must_be_json_numbers(value: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        DiscoverInput.model_validate({"capital_usd": value})
+    assert caught.value.errors()[0]["loc"] == ("capital_usd",)

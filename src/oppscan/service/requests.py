@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Sequence
+from typing import Annotated
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from oppscan.domain.models import Holding, Portfolio, ResultFilters, RiskLevel, ScanRequest
 from oppscan.service.errors import InvalidRequest
@@ -19,6 +20,8 @@ ASSET_TIERS: dict[str, slice] = {
 TIMEFRAMES = ("minutes", "hours", "days", "weeks")
 
 ListOrCsv = list[str] | str | None
+# A JSON number, not a string or a boolean that lax parsing would turn into one.
+Number = Annotated[float, Strict()]
 
 
 class DiscoverInput(BaseModel):
@@ -30,11 +33,11 @@ class DiscoverInput(BaseModel):
     symbols: ListOrCsv = None
     asset_tiers: ListOrCsv = None
     force_refresh: bool = False
-    capital_usd: float = Field(default=10_000.0, description="must be > 0")
+    capital_usd: Number = Field(default=10_000.0, description="must be > 0")
     portfolio: Portfolio | None = None
     filter_by_risk_level: ListOrCsv = None
-    min_profit_potential: float | None = None
-    max_required_capital: float | None = None
+    min_profit_potential: Number | None = None
+    max_required_capital: Number | None = None
     preferred_timeframes: ListOrCsv = None
     opportunity_type: ListOrCsv = None
 
