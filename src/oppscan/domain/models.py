@@ -105,14 +105,14 @@ class Opportunity(BaseModel):
 
 
 class Holding(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     symbol: str
     quantity: float = Field(gt=0)
 
 
 class Portfolio(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     holdings: tuple[Holding, ...] = ()
     cash_usd: float = Field(default=0.0, ge=0)

@@ -28,7 +28,7 @@ async def run_strategy(ctx: dict[str, Any], *, scan_id: str, strategy_id: str) -
         applied = await runner.run(scan_id, strategy_id)
     finally:
         beat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(BaseException):
             await beat
     return applied.reason if applied else "not run"
 
@@ -36,7 +36,11 @@ async def run_strategy(ctx: dict[str, Any], *, scan_id: str, strategy_id: str) -
 async def _heartbeat(job: Any) -> None:
     while True:
         await asyncio.sleep(1.0)
-        await job.update()
+        try:
+            await job.update()
+        except Exception as exc:
+            # One missed beat is not a dead worker; the sweep acts only after several.
+            log.warning("job.heartbeat", outcome="missed", reason=repr(exc))
 
 
 def build_worker(settings: Settings, concurrency: int) -> Worker[Any]:

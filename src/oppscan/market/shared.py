@@ -174,7 +174,9 @@ class SharedMarketData:
             if await redis.set(lock_key, token, nx=True, px=self._lock_ttl_ms):
                 keeper = asyncio.create_task(self._keep_lock(lock_key, token))
                 try:
-                    snapshot = await self._fetch(key, as_of_ms)
+                    # A hung source must not hold the lock (extended by the keeper) forever.
+                    async with asyncio.timeout(self._wait_timeout):
+                        snapshot = await self._fetch(key, as_of_ms)
                     data = await asyncio.to_thread(encode_snapshot, snapshot)
                     await redis.set(data_key, data, px=self._data_ttl_ms())
                     log.info("market_snapshot_stored", key=key, bytes=len(data))
@@ -208,7 +210,12 @@ class SharedMarketData:
         assert self._redis is not None
         while True:
             await asyncio.sleep(self._lock_ttl_ms / 3000)
-            await self._redis.eval(_EXTEND, 1, lock_key, token, self._lock_ttl_ms)  # type: ignore[misc]
+            try:
+                await self._redis.eval(_EXTEND, 1, lock_key, token, self._lock_ttl_ms)  # type: ignore[misc]
+            except Exception as exc:
+                # Keep trying: a keeper that died on one blip would let another process fetch
+                # the same bucket again once the lock lapsed.
+                log.warning("market_lock_extend", key=lock_key, outcome="failed", reason=repr(exc))
 
     def _data_key(self, key: str) -> str:
         return f"{self._prefix}:market:{key}"

@@ -27,7 +27,8 @@ Number = Annotated[float, Strict()]
 class DiscoverInput(BaseModel):
     """The body of ``POST /discover``; every field optional."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Infinity and NaN are not amounts: refused here, they could never be stored and read back.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     strategy_ids: ListOrCsv = None
     symbols: ListOrCsv = None

@@ -5,6 +5,8 @@ Every answer comes from the store alone; nothing about a scan is kept in this pr
 
 from __future__ import annotations
 
+import contextlib
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,12 +26,13 @@ from oppscan.service.errors import InvalidRequest, RateLimited, ScanNotFound
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput, fingerprint, normalise, normalise_symbol
 from oppscan.settings import Settings
-from oppscan.store.port import ScanStore
+from oppscan.store.port import ScanStore, StoreUnavailable
 from oppscan.strategies.base import Strategy, StrategyInfo
 
 log = get_logger("oppscan.scans")
 
 RATE_WINDOW_SECONDS = 60
+FINGERPRINT_ATTEMPTS = 3
 SortKey = Literal["score", "profit", "confidence"]
 
 
@@ -102,6 +105,7 @@ class ScanService:
         reusable = await self._reusable(who.user_id, fp, request.force_refresh)
         if reusable is not None:
             return Started(reusable, reused=True)
+        # Peek only: a request that ends up reusing a concurrent identical scan costs no quota.
         await self._check_rate(who)
 
         now = await self._store.now()
@@ -117,34 +121,35 @@ class ScanService:
         )
         # The record exists before anyone can learn its id: claiming the fingerprint comes after.
         await self._store.create_scan(record)
-        owner = await self._store.claim_fingerprint(who.user_id, fp, record.scan_id, self._fp_ttl)
-        if owner is not None:
-            winner = await self._reuse_or_take_over(who.user_id, fp, owner, record)
-            if winner is not None:
-                await self._store.delete_scan(record.scan_id, who.user_id)
-                log.info(
-                    "scan.start",
-                    scan_id=winner.scan_id,
-                    user_id=who.user_id,
-                    outcome="reused",
-                    reason="identical request started concurrently",
-                )
-                return Started(winner, reused=True)
+        winner = await self._own_fingerprint(who.user_id, fp, record)
+        if winner is not None:
+            await self._store.delete_scan(record.scan_id, who.user_id)
+            log.info(
+                "scan.start",
+                scan_id=winner.scan_id,
+                user_id=who.user_id,
+                outcome="reused",
+                reason="identical request started concurrently",
+            )
+            return Started(winner, reused=True)
+        await self._store.record_start(who.user_id, RATE_WINDOW_SECONDS)
         try:
             await self._queue.enqueue_strategies(
                 record.scan_id, request.strategy_ids, record.deadline_at
             )
         except Exception as exc:
-            # A scan whose jobs never reached the queue must not look like it is running.
-            await self._store.cancel_scan(record.scan_id)
+            # A scan whose jobs never reached the queue must say so, not look like it runs.
+            reason = f"its strategy jobs could not be queued: {exc!r}"
+            with contextlib.suppress(Exception):
+                await self._store.fail_scan(record.scan_id, reason)
             log.error(
                 "scan.start",
                 scan_id=record.scan_id,
                 user_id=who.user_id,
                 outcome="enqueue_failed",
-                reason=repr(exc),
+                reason=reason,
             )
-            raise
+            raise StoreUnavailable(reason) from exc
         log.info(
             "scan.start",
             scan_id=record.scan_id,
@@ -181,28 +186,39 @@ class ScanService:
         )
         return fresh and not force_refresh
 
-    async def _reuse_or_take_over(
-        self, user_id: str, fp: str, owner: str, mine: ScanRecord
-    ) -> ScanRecord | None:
-        """The fingerprint is taken: reuse its scan, or hand the fingerprint to ``mine``."""
-        view = await self._store.get_view(owner)
-        now = await self._store.now()
-        if view is not None and self._may_reuse(view.record, mine.request.force_refresh, now):
-            return view.record
-        if await self._store.replace_fingerprint(user_id, fp, owner, mine.scan_id, self._fp_ttl):
-            return None
-        # Someone else took it over between our two reads: theirs is the newest, reuse it.
-        latest = await self._store.fingerprint_owner(user_id, fp)
-        latest_view = await self._store.get_view(latest) if latest else None
-        if latest_view is None:
-            return None
-        return latest_view.record
+    async def _own_fingerprint(self, user_id: str, fp: str, mine: ScanRecord) -> ScanRecord | None:
+        """Make ``mine`` the fingerprint's scan (None), or return the scan to reuse instead.
+
+        The fingerprint may be free (claim it), held by a scan to reuse (reuse it), or held by a
+        stale one (take it over by compare-and-set); each step can lose a race, so try again.
+        """
+        for _ in range(FINGERPRINT_ATTEMPTS):
+            owner = await self._store.claim_fingerprint(user_id, fp, mine.scan_id, self._fp_ttl)
+            if owner is None:
+                return None
+            view = await self._store.get_view(owner)
+            now = await self._store.now()
+            if view is not None and self._may_reuse(view.record, mine.request.force_refresh, now):
+                return view.record
+            if await self._store.replace_fingerprint(
+                user_id, fp, owner, mine.scan_id, self._fp_ttl
+            ):
+                return None
+        # Still contended: run unowned rather than fail the user (a later duplicate may not reuse).
+        log.warning(
+            "scan.start",
+            scan_id=mine.scan_id,
+            user_id=user_id,
+            outcome="unowned",
+            reason="fingerprint still contended after retries",
+        )
+        return None
 
     async def _check_rate(self, who: Principal) -> None:
         limits = self._settings.scans_per_minute
         limit = limits.get(who.tier, limits.get("basic", 10))
-        started = await self._store.count_recent_starts(who.user_id, RATE_WINDOW_SECONDS)
-        if started > limit:
+        started = await self._store.recent_starts(who.user_id, RATE_WINDOW_SECONDS)
+        if started >= limit:
             now = await self._store.now()
             retry_after = max(1, RATE_WINDOW_SECONDS - int(now) % RATE_WINDOW_SECONDS)
             log.info(
@@ -280,8 +296,10 @@ class ScanService:
         if cursor:
             try:
                 before = float(cursor)
-            except ValueError as exc:
-                raise InvalidRequest("cursor", "not a cursor this API returned", None) from exc
+            except ValueError:
+                before = math.nan
+            if not math.isfinite(before):
+                raise InvalidRequest("cursor", "not a cursor this API returned", None)
         records = await self._store.list_user_scans(who.user_id, limit + 1, before)
         more = len(records) > limit
         records = records[:limit]

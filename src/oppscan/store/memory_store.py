@@ -188,13 +188,28 @@ class InMemoryScanStore:
                 break
         return out
 
-    async def count_recent_starts(self, user_id: str, window_seconds: int) -> int:
+    async def recent_starts(self, user_id: str, window_seconds: int) -> int:
         now = time.time()
         window_start = now - now % window_seconds
         starts = [t for t in self._starts.get(user_id, []) if t >= window_start]
-        starts.append(now)
         self._starts[user_id] = starts
         return len(starts)
+
+    async def record_start(self, user_id: str, window_seconds: int) -> None:
+        await self.recent_starts(user_id, window_seconds)  # drops the starts of past windows
+        self._starts.setdefault(user_id, []).append(time.time())
+
+    async def fail_scan(self, scan_id: str, error: str) -> Applied | None:
+        scan = self._live(scan_id)
+        if scan is None:
+            return None
+        now = time.time()
+        self._finish_if_overdue(scan, now)
+        if scan.record.status.terminal:
+            return Applied(scan.record.status, False, "scan already terminal")
+        scan.record.error = error
+        self._close_open(scan, StrategyStatus.FAILED, ScanStatus.FAILED, now)
+        return Applied(ScanStatus.FAILED, True, "failed")
 
     # -- the shared transitions ---------------------------------------------------------------
 

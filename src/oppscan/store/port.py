@@ -93,8 +93,14 @@ class ScanStore(Protocol):
         """The user's scans, newest first, created strictly before ``before``."""
         ...
 
-    async def count_recent_starts(self, user_id: str, window_seconds: int) -> int:
-        """Count this start and the user's others in the current window (a rate limit)."""
+    async def recent_starts(self, user_id: str, window_seconds: int) -> int:
+        """How many scans the user started in the current window (a rate limit)."""
+        ...
+
+    async def record_start(self, user_id: str, window_seconds: int) -> None: ...
+
+    async def fail_scan(self, scan_id: str, error: str) -> Applied | None:
+        """End a scan that cannot run (its jobs could not be queued) as ``failed``, saying why."""
         ...
 
     async def close(self) -> None: ...

@@ -150,6 +150,20 @@ return {'cancelled', 1, 'cancelled'}
 """
 )
 
+# ARGV: ttl, error. Returns false or {status, changed, reason}.
+FAIL = (
+    PRELUDE
+    + r"""
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local t = now()
+finish_if_overdue(t, tonumber(ARGV[1]))
+local status = redis.call('HGET', KEYS[1], 'status')
+if TERMINAL[status] then return {status, 0, 'scan already terminal'} end
+close_open('failed', 'failed', t, tonumber(ARGV[1]), ARGV[2])
+return {'failed', 1, 'failed'}
+"""
+)
+
 # KEYS[1] fingerprint key. ARGV: expected owner, new owner, ttl. Compare-and-set.
 REPLACE_FINGERPRINT = r"""
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ClusterDownError, OutOfMemoryError, ReadOnlyError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -35,6 +36,18 @@ from oppscan.domain.models import (
 from oppscan.store import redis_scripts
 from oppscan.store.port import Applied, StoreUnavailable
 
+# Redis cannot serve now (down, loading, read-only replica after a failover, out of memory, a
+# cluster slot moving): the caller answers 503, never a 500 and never "not found".
+_UNAVAILABLE = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ReadOnlyError,
+    OutOfMemoryError,
+    TryAgainError,
+    ClusterDownError,
+    OSError,
+)
+
 # What FINISH_IF_OVERDUE answers (see redis_scripts).
 OVERDUE_FINISHED_NOW, OVERDUE_RUNS_ON = 1, 0
 
@@ -43,8 +56,8 @@ OVERDUE_FINISHED_NOW, OVERDUE_RUNS_ON = 1, 0
 async def _reachable() -> AsyncIterator[None]:
     try:
         yield
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-        raise StoreUnavailable(f"redis unreachable: {exc}") from exc
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailable(f"redis unavailable: {exc!r}") from exc
 
 
 def connect(url: str) -> aioredis.Redis:
@@ -66,6 +79,7 @@ class RedisScanStore:
         self._start = redis.register_script(redis_scripts.START)
         self._complete = redis.register_script(redis_scripts.COMPLETE)
         self._cancel = redis.register_script(redis_scripts.CANCEL)
+        self._fail = redis.register_script(redis_scripts.FAIL)
         self._replace_fp = redis.register_script(redis_scripts.REPLACE_FINGERPRINT)
 
     # -- keys -------------------------------------------------------------------------------
@@ -226,7 +240,15 @@ class RedisScanStore:
                 for scan_id in ids:
                     pipe.hgetall(self.scan_keys(scan_id)[0])
                 rows = await pipe.execute()
-        return [_record(row) for row in rows if row]
+        records = [_record(row) for row in rows if row]
+        # Any reader finishes an overdue scan, a list as much as a poll.
+        now = time.time()
+        for i, record in enumerate(records):
+            if not record.status.terminal and now >= record.deadline_at:
+                view = await self.get_view(record.scan_id)
+                if view is not None:
+                    records[i] = view.record
+        return records
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -257,6 +279,11 @@ class RedisScanStore:
             raw = await self._cancel(keys=self.scan_keys(scan_id), args=[self._ttl])
         return await self._applied(scan_id, raw)
 
+    async def fail_scan(self, scan_id: str, error: str) -> Applied | None:
+        async with _reachable():
+            raw = await self._fail(keys=self.scan_keys(scan_id), args=[self._ttl, error])
+        return await self._applied(scan_id, raw)
+
     async def _applied(self, scan_id: str, raw: Any) -> Applied | None:
         if not raw:
             return None
@@ -280,14 +307,22 @@ class RedisScanStore:
                 finished.append(scan_id)
         return finished
 
-    async def count_recent_starts(self, user_id: str, window_seconds: int) -> int:
-        now = await self.now()
-        key = self._user_key(user_id, "starts", str(int(now // window_seconds)))
+    async def _starts_key(self, user_id: str, window_seconds: int) -> str:
+        window = int(await self.now() // window_seconds)
+        return self._user_key(user_id, "starts", str(window))
+
+    async def recent_starts(self, user_id: str, window_seconds: int) -> int:
+        key = await self._starts_key(user_id, window_seconds)
+        async with _reachable():
+            count = await self._redis.get(key)
+        return int(count or 0)
+
+    async def record_start(self, user_id: str, window_seconds: int) -> None:
+        key = await self._starts_key(user_id, window_seconds)
         async with _reachable(), self._redis.pipeline(transaction=True) as tx:
             tx.incr(key)
             tx.expire(key, window_seconds * 2)
-            count, _ = await tx.execute()
-        return int(count)
+            await tx.execute()
 
 
 @lru_cache(maxsize=4096)
