@@ -1,6 +1,7 @@
-"""The rules of a scan's life, shared by every store adapter (the Redis one mirrors them in Lua).
+"""How a scan whose strategies are all terminal ends: the in-process store's rule.
 
-Kept in one place so the in-process store and the contract tests agree on what "finished" means.
+The Redis store's scripts carry the same rule in Lua (``final_status`` in ``redis_scripts``); the
+contract tests run both adapters through the same endings, so the two cannot drift apart unseen.
 """
 
 from __future__ import annotations

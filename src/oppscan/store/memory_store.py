@@ -1,7 +1,7 @@
 """The in-process store of the embedded default: one process holds every scan.
 
 Same semantics as the Redis store (the contract tests prove it); the clock is this process's.
-No method awaits in the middle of a change, so each change is atomic on the event loop.
+Every change runs without awaiting anything in its middle, so it is atomic on the event loop.
 """
 
 from __future__ import annotations
@@ -72,13 +72,16 @@ class InMemoryScanStore:
     async def claim_fingerprint(
         self, user_id: str, fingerprint: str, scan_id: str, ttl_seconds: int
     ) -> str | None:
-        owner = await self.fingerprint_owner(user_id, fingerprint)
+        owner = self._owner(user_id, fingerprint)
         if owner is not None:
             return owner
         self._fingerprints[(user_id, fingerprint)] = (scan_id, time.time() + ttl_seconds)
         return None
 
     async def fingerprint_owner(self, user_id: str, fingerprint: str) -> str | None:
+        return self._owner(user_id, fingerprint)
+
+    def _owner(self, user_id: str, fingerprint: str) -> str | None:
         entry = self._fingerprints.get((user_id, fingerprint))
         if entry is None or entry[1] <= time.time():
             self._fingerprints.pop((user_id, fingerprint), None)
@@ -88,7 +91,7 @@ class InMemoryScanStore:
     async def replace_fingerprint(
         self, user_id: str, fingerprint: str, old_scan_id: str, new_scan_id: str, ttl_seconds: int
     ) -> bool:
-        if await self.fingerprint_owner(user_id, fingerprint) != old_scan_id:
+        if self._owner(user_id, fingerprint) != old_scan_id:
             return False
         self._fingerprints[(user_id, fingerprint)] = (new_scan_id, time.time() + ttl_seconds)
         return True
