@@ -69,7 +69,9 @@ def render(results: dict[str, Any]) -> str:
     lines += [
         "",
         f"Status polls reach **{t['ratio']:.0%}** of the bare endpoint's throughput "
-        f"(target {POLL_RATIO_TARGET:.0%}: {ok(t['ratio'] >= POLL_RATIO_TARGET)}).",
+        f"(target {POLL_RATIO_TARGET:.0%}: {ok(t['ratio'] >= POLL_RATIO_TARGET)}). Where a "
+        "poll's CPU goes, what was cut and what is left: "
+        "`docs/decisions/0004-status-poll-read-path.md`.",
         "",
         f"At a fixed {f['rate']} polls/s for {bench_polls.RATE_SECONDS} s (open loop, "
         f"{f['requests']} requests, {f['errors']} errors): p50 {f['p50_ms']} ms, "
