@@ -155,6 +155,14 @@ class InMemoryScanStore:
         return Applied(record.status, True, "applied")
 
     async def cancel_scan(self, scan_id: str) -> Applied | None:
+        return self._end_now(scan_id, StrategyStatus.CANCELLED, ScanStatus.CANCELLED, None)
+
+    async def fail_scan(self, scan_id: str, error: str) -> Applied | None:
+        return self._end_now(scan_id, StrategyStatus.FAILED, ScanStatus.FAILED, error)
+
+    def _end_now(
+        self, scan_id: str, unfinished: StrategyStatus, status: ScanStatus, error: str | None
+    ) -> Applied | None:
         scan = self._live(scan_id)
         if scan is None:
             return None
@@ -162,8 +170,10 @@ class InMemoryScanStore:
         self._finish_if_overdue(scan, now)
         if scan.record.status.terminal:
             return Applied(scan.record.status, False, "scan already terminal")
-        self._close_open(scan, StrategyStatus.CANCELLED, ScanStatus.CANCELLED, now)
-        return Applied(ScanStatus.CANCELLED, True, "cancelled")
+        if error:
+            scan.record.error = error
+        self._close_open(scan, unfinished, status, now)
+        return Applied(status, True, status.value)
 
     async def finish_overdue(self, limit: int = 100) -> list[str]:
         now = time.time()
@@ -201,18 +211,6 @@ class InMemoryScanStore:
     async def record_start(self, user_id: str, window_seconds: int) -> None:
         await self.recent_starts(user_id, window_seconds)  # drops the starts of past windows
         self._starts.setdefault(user_id, []).append(time.time())
-
-    async def fail_scan(self, scan_id: str, error: str) -> Applied | None:
-        scan = self._live(scan_id)
-        if scan is None:
-            return None
-        now = time.time()
-        self._finish_if_overdue(scan, now)
-        if scan.record.status.terminal:
-            return Applied(scan.record.status, False, "scan already terminal")
-        scan.record.error = error
-        self._close_open(scan, StrategyStatus.FAILED, ScanStatus.FAILED, now)
-        return Applied(ScanStatus.FAILED, True, "failed")
 
     # -- the shared transitions ---------------------------------------------------------------
 

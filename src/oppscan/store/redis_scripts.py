@@ -136,8 +136,9 @@ return {status, 1, 'applied'}
 """
 )
 
-# ARGV: ttl. Returns false or {status, changed, reason}.
-CANCEL = (
+# ARGV: ttl, the unfinished strategies' status, the scan's status, error ('' for none).
+# Cancel and fail: a running scan ends now. Returns false or {status, changed, reason}.
+END = (
     PRELUDE
     + r"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
@@ -145,22 +146,8 @@ local t = now()
 finish_if_overdue(t, tonumber(ARGV[1]))
 local status = redis.call('HGET', KEYS[1], 'status')
 if TERMINAL[status] then return {status, 0, 'scan already terminal'} end
-close_open('cancelled', 'cancelled', t, tonumber(ARGV[1]), false)
-return {'cancelled', 1, 'cancelled'}
-"""
-)
-
-# ARGV: ttl, error. Returns false or {status, changed, reason}.
-FAIL = (
-    PRELUDE
-    + r"""
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local t = now()
-finish_if_overdue(t, tonumber(ARGV[1]))
-local status = redis.call('HGET', KEYS[1], 'status')
-if TERMINAL[status] then return {status, 0, 'scan already terminal'} end
-close_open('failed', 'failed', t, tonumber(ARGV[1]), ARGV[2])
-return {'failed', 1, 'failed'}
+close_open(ARGV[2], ARGV[3], t, tonumber(ARGV[1]), ARGV[4] ~= '' and ARGV[4])
+return {ARGV[3], 1, ARGV[3]}
 """
 )
 

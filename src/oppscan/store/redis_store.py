@@ -78,8 +78,7 @@ class RedisScanStore:
         self._finish_if_overdue = redis.register_script(redis_scripts.FINISH_IF_OVERDUE)
         self._start = redis.register_script(redis_scripts.START)
         self._complete = redis.register_script(redis_scripts.COMPLETE)
-        self._cancel = redis.register_script(redis_scripts.CANCEL)
-        self._fail = redis.register_script(redis_scripts.FAIL)
+        self._end = redis.register_script(redis_scripts.END)
         self._replace_fp = redis.register_script(redis_scripts.REPLACE_FINGERPRINT)
 
     # -- keys -------------------------------------------------------------------------------
@@ -275,13 +274,17 @@ class RedisScanStore:
         return await self._applied(scan_id, raw)
 
     async def cancel_scan(self, scan_id: str) -> Applied | None:
-        async with _reachable():
-            raw = await self._cancel(keys=self.scan_keys(scan_id), args=[self._ttl])
-        return await self._applied(scan_id, raw)
+        return await self._end_now(scan_id, StrategyStatus.CANCELLED, ScanStatus.CANCELLED, "")
 
     async def fail_scan(self, scan_id: str, error: str) -> Applied | None:
+        return await self._end_now(scan_id, StrategyStatus.FAILED, ScanStatus.FAILED, error)
+
+    async def _end_now(
+        self, scan_id: str, unfinished: StrategyStatus, status: ScanStatus, error: str
+    ) -> Applied | None:
+        args = [self._ttl, unfinished.value, status.value, error]
         async with _reachable():
-            raw = await self._fail(keys=self.scan_keys(scan_id), args=[self._ttl, error])
+            raw = await self._end(keys=self.scan_keys(scan_id), args=args)
         return await self._applied(scan_id, raw)
 
     async def _applied(self, scan_id: str, raw: Any) -> Applied | None:
