@@ -13,6 +13,7 @@ import oppscan.market.sources
 from oppscan.bootstrap import Container, build_container
 from oppscan.engine.worker import build_worker
 from oppscan.market.shared import SharedMarketData
+from oppscan.market.snapshot import MarketSnapshot
 from oppscan.settings import Settings
 from tests.integration.processes import purge
 
@@ -46,10 +47,11 @@ async def running(
 
 
 def pin_market_clock(monkeypatch: pytest.MonkeyPatch, at_seconds: float) -> list[SharedMarketData]:
-    """Every market built from settings from now on reads a clock stopped at ``at_seconds``.
+    """Every market built from settings from now on serves the moment ``at_seconds``.
 
-    The synthetic market is a function of the minute, so a pinned clock makes a test's market
-    (and its planted ground truth) one known market. Returns the markets as they are built.
+    The synthetic market is a function of the minute, so a pinned moment makes a test's market
+    (and its planted ground truth) one known market, whatever moment a scan asks for. Returns the
+    markets as they are built.
     """
     built: list[SharedMarketData] = []
 
@@ -57,6 +59,11 @@ def pin_market_clock(monkeypatch: pytest.MonkeyPatch, at_seconds: float) -> list
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, clock=lambda: at_seconds, **kwargs)
             built.append(self)
+
+        async def snapshot(
+            self, force_refresh: bool = False, at: float | None = None
+        ) -> MarketSnapshot:
+            return await super().snapshot(force_refresh, at=at_seconds)
 
     monkeypatch.setattr(oppscan.market.sources, "SharedMarketData", PinnedMarket)
     return built

@@ -32,11 +32,15 @@ class FixedMarket:
 
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
+        self.asked: list[tuple[bool, float | None]] = []
 
     def universe(self) -> tuple[str, ...]:
         return ()
 
-    async def snapshot(self, force_refresh: bool = False) -> MarketSnapshot:
+    async def snapshot(
+        self, force_refresh: bool = False, at: float | None = None
+    ) -> MarketSnapshot:
+        self.asked.append((force_refresh, at))
         if self.fail:
             raise RuntimeError("exchange x: timed out")
         return SNAPSHOT
@@ -172,3 +176,18 @@ async def test_a_job_of_a_finished_scan_does_not_run_again() -> None:
     assert await runner.run("scan_1", "finds") is None  # a redelivery: not started, not counted
     view = await store.get_view("scan_1")
     assert view is not None and view.record.strategies_completed == 1
+
+
+async def test_every_strategy_reads_the_market_of_the_moment_its_scan_was_created() -> None:
+    market = FixedMarket()
+    strategies: dict[str, Strategy] = {
+        "a": Finds("a", (RiskLevel.LOW,)),
+        "b": Finds("b", (RiskLevel.LOW,)),
+    }
+    store, runner = await scan_with(strategies, market)
+    await asyncio.sleep(0.05)
+    for sid in strategies:
+        await runner.run("scan_1", sid)
+    view = await store.get_view("scan_1")
+    assert view is not None
+    assert market.asked == [(False, view.record.created_at)] * 2

@@ -44,7 +44,9 @@ class Universe:
     def universe(self) -> tuple[str, ...]:
         return ("BTC/USDT", "ETH/USDT")
 
-    async def snapshot(self, force_refresh: bool = False) -> MarketSnapshot:
+    async def snapshot(
+        self, force_refresh: bool = False, at: float | None = None
+    ) -> MarketSnapshot:
         raise AssertionError("start never reads the market")
 
     async def close(self) -> None:

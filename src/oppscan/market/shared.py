@@ -101,8 +101,12 @@ class SharedMarketData:
         bucket = int(moment // self._bucket_seconds)
         return f"{self._source.name}:{self._universe_hash}:{bucket}"
 
-    async def snapshot(self, force_refresh: bool = False) -> MarketSnapshot:
-        now = self._clock()
+    async def snapshot(
+        self, force_refresh: bool = False, at: float | None = None
+    ) -> MarketSnapshot:
+        """The snapshot of the bucket ``at`` (default: now) falls in; ``force_refresh`` fetches a
+        new one for that moment, shared by every caller that asks for the same moment."""
+        now = self._clock() if at is None else at
         bucket_key = self.bucket_key(now)
         if force_refresh:
             key = f"{bucket_key}:r{int(now)}"

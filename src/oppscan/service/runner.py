@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from oppscan.domain.models import Opportunity, ScanRequest, StrategyOutcome, StrategyStatus
+from oppscan.domain.models import Opportunity, ScanRecord, StrategyOutcome, StrategyStatus
 from oppscan.logs import get_logger
 from oppscan.market.port import MarketData
 from oppscan.store.port import Applied, ScanStore
@@ -49,7 +49,7 @@ class StrategyRunner:
             attempt=attempt,
         )
         budget = view.record.deadline_at - await self._store.now()
-        outcome = await self._outcome(strategy_id, view.record.request, budget)
+        outcome = await self._outcome(strategy_id, view.record, budget)
         applied = await self._store.complete_strategy(scan_id, strategy_id, outcome)
         log.info(
             "strategy.complete",
@@ -65,9 +65,10 @@ class StrategyRunner:
         return applied
 
     async def _outcome(
-        self, strategy_id: str, request: ScanRequest, budget_s: float
+        self, strategy_id: str, record: ScanRecord, budget_s: float
     ) -> StrategyOutcome:
         started = time.perf_counter()
+        request, created_at = record.request, record.created_at
 
         def finished(
             status: StrategyStatus, error: str | None = None, opps: list[Opportunity] | None = None
@@ -86,7 +87,11 @@ class StrategyRunner:
             return finished(StrategyStatus.TIMED_OUT, "the scan's deadline had passed")
         try:
             async with asyncio.timeout(budget_s):
-                snapshot = await self._market.snapshot()
+                # Every strategy of a scan, on any worker, retried or late, reads the snapshot of
+                # the moment the scan was created (the store's clock), never a newer bucket.
+                snapshot = await self._market.snapshot(
+                    force_refresh=request.force_refresh, at=created_at
+                )
                 market = snapshot.restricted_to(request.symbols)
                 args = StrategyRequest(capital_usd=request.capital_usd, portfolio=request.portfolio)
                 # CPU-bound work off the event loop, which keeps answering polls and heartbeats.
