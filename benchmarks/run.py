@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_market, bench_polls, bench_strategies
+from benchmarks import bench_market, bench_poll_cpu, bench_polls, bench_strategies
 
 POLL_RATIO_TARGET = 0.70
 P99_TARGET_MS = 20.0
@@ -78,6 +78,12 @@ def render(results: dict[str, Any]) -> str:
         f"**p99 {f['p99_ms']} ms** (target < {P99_TARGET_MS:.0f} ms: "
         f"{ok(f['p99_ms'] < P99_TARGET_MS)}), max {f['max_ms']} ms.",
         "",
+        "Where a poll's CPU goes, in one API process (ASGI calls, process time, median of 3 "
+        f"rounds of {results['poll_cpu']['requests']}; `benchmarks/bench_poll_cpu.py`): the "
+        f"status route {results['poll_cpu']['status_route_us']} µs, the same app's `/healthz` "
+        f"{results['poll_cpu']['healthz_us']} µs (framework, middleware, the access line), the "
+        f"bare route {results['poll_cpu']['bare_route_us']} µs.",
+        "",
         "## POST /discover to complete (all 14 strategies, 40 symbols, 3 exchanges, a portfolio)",
         "",
         f"- cold market (first fetch of the bucket): {d['cold']['seconds']} s, "
@@ -126,6 +132,7 @@ def main() -> None:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
     }
+    results["poll_cpu"] = bench_poll_cpu.run()
     results["strategies"] = bench_strategies.run()
     results["market"] = bench_market.run()
     with tempfile.TemporaryDirectory() as logs:
