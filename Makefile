@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install browser run test lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ install: $(VENV)/.installed
 run: install
 	$(VENV)/bin/oppscan serve --host $(HOST) --port $(PORT) --print-demo-token
 
-test: install
+# The browser tests (tests/e2e) drive Debian's chromium; Playwright's own browser download is
+# never used.
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install browser
 	$(VENV)/bin/pytest
 
 lint: install
