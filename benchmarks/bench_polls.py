@@ -155,7 +155,10 @@ def run(logs: Path) -> dict[str, Any]:
         cold = _discover_to_complete(cluster.base_url, token, body)
         warm = [
             _discover_to_complete(
-                cluster.base_url, token, {**body, "force_refresh": True, "capital_usd": 10_000 + i}
+                # A new capital makes a new scan (no reuse) on the market already fetched.
+                cluster.base_url,
+                token,
+                {**body, "capital_usd": 10_001 + i},
             )
             for i in range(5)
         ]
