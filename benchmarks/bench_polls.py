@@ -181,6 +181,7 @@ def run(logs: Path) -> dict[str, Any]:
         bare.wait(timeout=15)
         cluster.stop()
         purge(REDIS_URL, prefix)
+        redis.Redis.from_url(REDIS_URL).delete(bare_app.KEY)
     bare_rps = statistics.mean(r["bare"]["rps"] for r in rounds)
     status_rps = statistics.mean(r["status"]["rps"] for r in rounds)
     return {
