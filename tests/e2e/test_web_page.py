@@ -15,7 +15,8 @@ import jwt
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
-from tests.e2e.conftest import TIMEOUT_MS, Server
+from tests.e2e.conftest import TIMEOUT_MS
+from tests.integration.processes import EmbeddedServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes]
 
@@ -26,7 +27,7 @@ STRATEGY_TERMINAL = {"done", "failed", "skipped", "timed_out", "cancelled"}
 expect.set_options(timeout=TIMEOUT_MS)
 
 
-def _open(context: BrowserContext, server: Server, problems: list[str]) -> Page:
+def _open(context: BrowserContext, server: EmbeddedServer, problems: list[str]) -> Page:
     page = context.new_page()
     page.on("console", lambda m: _console(m, problems))
     page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
@@ -46,7 +47,7 @@ def _load_strategies(page: Page, token: str) -> None:
 
 
 def test_a_scan_started_from_the_page_shows_progress_states_and_results(
-    context: BrowserContext, server: Server, tmp_path: Path
+    context: BrowserContext, server: EmbeddedServer, tmp_path: Path
 ) -> None:
     problems: list[str] = []
     page = _open(context, server, problems)
@@ -112,7 +113,7 @@ FOREIGN_TOKEN = jwt.encode(
 
 @pytest.mark.parametrize("token", ["not-a-token", FOREIGN_TOKEN], ids=["malformed", "foreign"])
 def test_a_bad_token_shows_an_error_on_the_page(
-    context: BrowserContext, server: Server, tmp_path: Path, token: str
+    context: BrowserContext, server: EmbeddedServer, tmp_path: Path, token: str
 ) -> None:
     problems: list[str] = []
     page = _open(context, server, problems)

@@ -1,13 +1,15 @@
-"""Starting real oppscan processes on loopback for the multi-process tests."""
+"""Starting real oppscan processes on loopback: a Redis cluster of them, or one embedded server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -103,3 +105,56 @@ def purge(redis_url: str, prefix: str) -> None:
         for key in client.scan_iter(match=pattern, count=1000):
             client.delete(key)
     client.close()
+
+
+@dataclass
+class EmbeddedServer:
+    """``oppscan serve --print-demo-token`` without Redis, as a user's ``make run`` starts it."""
+
+    base_url: str
+    banner: str  # what `serve` wrote before uvicorn started, and after
+    demo_token: str
+    stderr_path: Path
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def serving_embedded(logs: Path, secret: str, latency_ms: int) -> Iterator[EmbeddedServer]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPPSCAN_")}
+    env.update(
+        OPPSCAN_JWT_SECRET=secret,
+        OPPSCAN_SYNTHETIC_LATENCY_MS=str(latency_ms),  # a fresh scan waits for its market data
+        OPPSCAN_LOG_LEVEL="INFO",
+    )
+    out_path, err_path = logs / "stdout.log", logs / "stderr.log"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(
+            [OPPSCAN, "serve", "--host", "127.0.0.1", "--port", str(port), "--print-demo-token"],
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60  # a busy machine imports the scientific stack slowly
+        while True:
+            assert proc.poll() is None, err_path.read_text()
+            try:
+                if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, err_path.read_text()
+            time.sleep(0.1)  # polling for readiness, not synchronising a test
+        stdout = out_path.read_text()
+        token = stdout.rsplit("demo token: ", 1)[1].strip()
+        yield EmbeddedServer(base_url, err_path.read_text() + stdout, token, err_path, proc)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -6,101 +6,34 @@ event by event while the scan runs (not buffered to the end).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.integration.processes import EmbeddedServer, serving_embedded
+
 pytestmark = pytest.mark.processes
 
-OPPSCAN = str(Path(sys.executable).parent / "oppscan")
 API = "/api/v1/opportunities"
 TERMINAL = {"complete", "partial", "failed", "cancelled"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
-@dataclass
-class Server:
-    base_url: str
-    banner: str  # what `serve` wrote before uvicorn started
-    demo_token: str
-    stderr_path: Path
-    pid: int
-
-
-@dataclass
-class Running:
-    server: Server
-    process: subprocess.Popen[bytes]
-
-
-@contextlib.contextmanager
-def _serving(logs: Path, latency_ms: int) -> Iterator[Running]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPPSCAN_")}
-    env.update(
-        OPPSCAN_JWT_SECRET="server-test-secret-of-at-least-32-bytes",
-        OPPSCAN_SYNTHETIC_LATENCY_MS=str(latency_ms),  # a fresh scan waits for its market data
-        OPPSCAN_LOG_LEVEL="INFO",
-    )
-    out_path, err_path = logs / "stdout.log", logs / "stderr.log"
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(
-            [OPPSCAN, "serve", "--host", "127.0.0.1", "--port", str(port), "--print-demo-token"],
-            env=env,
-            stdout=out,
-            stderr=err,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a busy machine imports the scientific stack slowly
-        while True:
-            assert proc.poll() is None, err_path.read_text()
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, err_path.read_text()
-            time.sleep(0.1)
-        stdout = out_path.read_text()
-        token = stdout.rsplit("demo token: ", 1)[1].strip()
-        server = Server(base_url, err_path.read_text() + stdout, token, err_path, proc.pid)
-        yield Running(server, proc)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+SECRET = "server-test-secret-of-at-least-32-bytes"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with _serving(tmp_path_factory.mktemp("serve"), latency_ms=1500) as running:
-        yield running.server
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    with serving_embedded(tmp_path_factory.mktemp("serve"), SECRET, latency_ms=1500) as running:
+        yield running
 
 
-def test_serve_says_it_runs_embedded_and_prints_a_working_demo_token(server: Server) -> None:
+def test_serve_says_it_runs_embedded_and_prints_a_working_demo_token(
+    server: EmbeddedServer,
+) -> None:
     assert "one process holds the store and runs scans in itself" in server.banner
     assert f"open {server.base_url}/ — demo token: " in server.banner
     r = httpx.get(
@@ -110,17 +43,17 @@ def test_serve_says_it_runs_embedded_and_prints_a_working_demo_token(server: Ser
     assert r.status_code == 200
     assert r.json()["strategies"]
     # One process, embedded: the server process itself answered.
-    assert r.headers["x-oppscan-process"].endswith(f":{server.pid}")
+    assert r.headers["x-oppscan-process"].endswith(f":{server.process.pid}")
 
 
-def test_web_page_and_docs_are_served(server: Server) -> None:
+def test_web_page_and_docs_are_served(server: EmbeddedServer) -> None:
     page = httpx.get(f"{server.base_url}/")
     assert page.status_code == 200
     assert "<title>oppscan</title>" in page.text
     assert httpx.get(f"{server.base_url}/docs").status_code == 200
 
 
-def test_sse_arrives_while_the_scan_runs_and_closes_at_the_end(server: Server) -> None:
+def test_sse_arrives_while_the_scan_runs_and_closes_at_the_end(server: EmbeddedServer) -> None:
     headers = {"Authorization": f"Bearer {server.demo_token}"}
     with httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client:
         started = client.post(f"{API}/discover", json={"force_refresh": True})
@@ -143,7 +76,9 @@ def test_sse_arrives_while_the_scan_runs_and_closes_at_the_end(server: Server) -
     assert percentages == sorted(percentages) and percentages[-1] == 100.0
 
 
-def test_access_log_is_one_json_line_per_request_with_the_route_and_user(server: Server) -> None:
+def test_access_log_is_one_json_line_per_request_with_the_route_and_user(
+    server: EmbeddedServer,
+) -> None:
     headers = {"Authorization": f"Bearer {server.demo_token}"}
     httpx.get(f"{server.base_url}{API}/status/scan_nope", headers=headers)
     time.sleep(0.2)
@@ -163,8 +98,7 @@ def test_access_log_is_one_json_line_per_request_with_the_route_and_user(server:
 def test_stopping_the_server_ends_open_streams_cleanly_with_a_reconnect_event(
     tmp_path: Path,
 ) -> None:
-    with _serving(tmp_path, latency_ms=30_000) as running:
-        server = running.server
+    with serving_embedded(tmp_path, SECRET, latency_ms=30_000) as server:
         headers = {"Authorization": f"Bearer {server.demo_token}"}
         started = httpx.post(f"{server.base_url}{API}/discover", json={}, headers=headers)
         assert started.status_code == 202
@@ -183,9 +117,9 @@ def test_stopping_the_server_ends_open_streams_cleanly_with_a_reconnect_event(
         reader.start()
         assert opened.wait(10), "no first event"
         t0 = time.monotonic()
-        running.process.send_signal(signal.SIGTERM)
+        server.process.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        assert running.process.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert server.process.wait(timeout=15) in (0, -signal.SIGTERM)
         reader.join(timeout=5)
         assert not reader.is_alive()
         assert time.monotonic() - t0 < 10

@@ -49,6 +49,15 @@ class InMemoryScanStore:
     async def close(self) -> None:
         return None
 
+    def _current(self, scan_id: str) -> tuple[_Scan | None, float]:
+        """The scan as every change and read starts from: expired ones gone, overdue ones
+        finished."""
+        now = time.time()
+        scan = self._live(scan_id)
+        if scan is not None:
+            self._finish_if_overdue(scan, now)
+        return scan, now
+
     def _live(self, scan_id: str) -> _Scan | None:
         scan = self._scans.get(scan_id)
         if scan is not None and scan.expires_at <= time.time():
@@ -97,10 +106,9 @@ class InMemoryScanStore:
         return True
 
     async def get_view(self, scan_id: str, all_results: bool = False) -> ScanView | None:
-        scan = self._live(scan_id)
+        scan, _ = self._current(scan_id)
         if scan is None:
             return None
-        self._finish_if_overdue(scan, time.time())
         ranked = sorted(scan.results.values(), key=lambda r: r[0], reverse=True)
         top = ranked if all_results else ranked[:TOP]
         return ScanView(
@@ -110,11 +118,9 @@ class InMemoryScanStore:
         )
 
     async def start_strategy(self, scan_id: str, strategy_id: str) -> int | None:
-        scan = self._live(scan_id)
+        scan, now = self._current(scan_id)
         if scan is None:
             return None
-        now = time.time()
-        self._finish_if_overdue(scan, now)
         state = scan.strategies.get(strategy_id)
         if scan.record.status.terminal or state is None or state.status.terminal:
             return None
@@ -128,11 +134,9 @@ class InMemoryScanStore:
     async def complete_strategy(
         self, scan_id: str, strategy_id: str, outcome: StrategyOutcome
     ) -> Applied | None:
-        scan = self._live(scan_id)
+        scan, now = self._current(scan_id)
         if scan is None:
             return None
-        now = time.time()
-        self._finish_if_overdue(scan, now)
         record = scan.record
         state = scan.strategies.get(strategy_id)
         if record.status.terminal:
@@ -163,11 +167,9 @@ class InMemoryScanStore:
     def _end_now(
         self, scan_id: str, unfinished: StrategyStatus, status: ScanStatus, error: str | None
     ) -> Applied | None:
-        scan = self._live(scan_id)
+        scan, now = self._current(scan_id)
         if scan is None:
             return None
-        now = time.time()
-        self._finish_if_overdue(scan, now)
         if scan.record.status.terminal:
             return Applied(scan.record.status, False, "scan already terminal")
         if error:

@@ -66,6 +66,15 @@ local function finish_if_overdue(t, ttl)
   close_open('timed_out', 'partial', t, ttl, 'deadline passed before every strategy finished')
   return true
 end
+
+-- Where every change starts: nil if the scan is gone, else the time and its (deadline-checked)
+-- status.
+local function open_scan(ttl)
+  if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+  local t = now()
+  finish_if_overdue(t, ttl)
+  return t, redis.call('HGET', KEYS[1], 'status')
+end
 """
 
 # ARGV: ttl. Finishes the scan if it is past its deadline (by Redis's clock).
@@ -84,10 +93,8 @@ return 0
 START = (
     PRELUDE
     + r"""
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local t = now()
-finish_if_overdue(t, tonumber(ARGV[1]))
-local status = redis.call('HGET', KEYS[1], 'status')
+local t, status = open_scan(tonumber(ARGV[1]))
+if not t then return false end
 if TERMINAL[status] then return false end
 local s = redis.call('HGET', KEYS[1], ARGV[2] .. '.s')
 if (not s) or S_TERMINAL[s] then return false end
@@ -104,11 +111,9 @@ return attempt
 COMPLETE = (
     PRELUDE
     + r"""
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local t = now()
 local ttl = tonumber(ARGV[1])
-finish_if_overdue(t, ttl)
-local status = redis.call('HGET', KEYS[1], 'status')
+local t, status = open_scan(ttl)
+if not t then return false end
 if TERMINAL[status] then return {status, 0, 'scan already terminal'} end
 local sid = ARGV[2]
 local s = redis.call('HGET', KEYS[1], sid .. '.s')
@@ -141,10 +146,8 @@ return {status, 1, 'applied'}
 END = (
     PRELUDE
     + r"""
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local t = now()
-finish_if_overdue(t, tonumber(ARGV[1]))
-local status = redis.call('HGET', KEYS[1], 'status')
+local t, status = open_scan(tonumber(ARGV[1]))
+if not t then return false end
 if TERMINAL[status] then return {status, 0, 'scan already terminal'} end
 close_open(ARGV[2], ARGV[3], t, tonumber(ARGV[1]), ARGV[4] ~= '' and ARGV[4])
 return {ARGV[3], 1, ARGV[3]}
