@@ -1,0 +1,38 @@
+"""What a strategy author needs: the strategy port and the costing helpers.
+
+A strategy is an object with ``info: StrategyInfo`` and a pure ``scan(market, request)``; it makes
+opportunities with ``build_opportunity`` and costs them against the real book with ``walk_book``,
+``round_trip`` or ``cheapest_round_trip``. The strategies themselves live in one subpackage per
+family (``spot``, ``relative_value``, ``derivatives``, ``portfolio``) and the catalog in
+``registry``; neither is imported here, so importing this package stays cheap.
+"""
+
+from oppscan.strategies.base import (
+    DataKind,
+    Strategy,
+    StrategyInfo,
+    StrategyRequest,
+    StrategySkipped,
+    build_opportunity,
+)
+from oppscan.strategies.costs import (
+    Execution,
+    LiquidityGates,
+    cheapest_round_trip,
+    round_trip,
+    walk_book,
+)
+
+__all__ = [
+    "DataKind",
+    "Execution",
+    "LiquidityGates",
+    "Strategy",
+    "StrategyInfo",
+    "StrategyRequest",
+    "StrategySkipped",
+    "build_opportunity",
+    "cheapest_round_trip",
+    "round_trip",
+    "walk_book",
+]

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from oppscan.domain.models import Leg, Opportunity, Portfolio, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 
-DATA_KINDS = ("ohlcv", "tickers", "order_books", "funding", "futures", "options", "fees")
+# The kinds of market data a strategy can ask the snapshot for.
+DataKind = Literal["ohlcv", "tickers", "order_books", "funding", "futures", "options", "fees"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class StrategyInfo:
     id: str
     name: str
     description: str
-    needs: tuple[str, ...]  # from DATA_KINDS
+    needs: tuple[DataKind, ...]
     needs_portfolio: bool = False
 
 

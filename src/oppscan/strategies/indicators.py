@@ -116,16 +116,6 @@ def bollinger(close: FloatArray, window: int = 20, width: float = 2.0) -> Bollin
     return Bollinger(mid + width * dev, mid, mid - width * dev)
 
 
-def rolling_zscore(values: FloatArray, window: int) -> FloatArray:
-    """(x - rolling mean) / rolling population std over the last ``window`` values, inclusive."""
-    x = np.asarray(values, dtype=np.float64)
-    dev = rolling_std(x, window)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = np.where(dev > 0, (x - rolling_mean(x, window)) / dev, 0.0)
-    out[: window - 1] = NAN
-    return out
-
-
 def true_range(high: FloatArray, low: FloatArray, close: FloatArray) -> FloatArray:
     """TR[i] from bar i and the previous close; TR[0] is undefined (nan), as in TA-Lib."""
     prev = close[:-1]

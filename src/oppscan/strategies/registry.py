@@ -1,33 +1,56 @@
-"""The strategy catalog: every strategy a scan can run, in catalog order."""
+"""The strategy catalog: every strategy a scan can run, in catalog order.
+
+Importing this module imports every strategy (and numpy, scipy, statsmodels with them); import
+it where the catalog is built, never from ``oppscan.strategies`` itself.
+"""
 
 from __future__ import annotations
 
 from oppscan.strategies.base import Strategy
+from oppscan.strategies.derivatives.complex_strategy import STRATEGY as COMPLEX_STRATEGY
+from oppscan.strategies.derivatives.funding_arbitrage import STRATEGY as FUNDING_ARBITRAGE
+from oppscan.strategies.derivatives.futures_trade import STRATEGY as FUTURES_TRADE
+from oppscan.strategies.derivatives.options_trade import STRATEGY as OPTIONS_TRADE
+from oppscan.strategies.portfolio.hedge_position import STRATEGY as HEDGE_POSITION
+from oppscan.strategies.portfolio.portfolio_optimization import (
+    STRATEGY as PORTFOLIO_OPTIMIZATION,
+)
+from oppscan.strategies.portfolio.risk_management import STRATEGY as RISK_MANAGEMENT
+from oppscan.strategies.relative_value.pairs_trading import STRATEGY as PAIRS_TRADING
+from oppscan.strategies.relative_value.statistical_arbitrage import (
+    STRATEGY as STATISTICAL_ARBITRAGE,
+)
+from oppscan.strategies.spot.market_making import STRATEGY as MARKET_MAKING
+from oppscan.strategies.spot.scalping import STRATEGY as SCALPING
+from oppscan.strategies.spot.spot_breakout import STRATEGY as SPOT_BREAKOUT
+from oppscan.strategies.spot.spot_mean_reversion import STRATEGY as SPOT_MEAN_REVERSION
+from oppscan.strategies.spot.spot_momentum import STRATEGY as SPOT_MOMENTUM
 
-# Each strategy module exposes STRATEGY; add a new one here (see README, "Adding a strategy").
-_STRATEGY_MODULES: tuple[str, ...] = (
-    "funding_arbitrage",
-    "futures_trade",
-    "options_trade",
-    "complex_strategy",
-    "hedge_position",
-    "risk_management",
-    "portfolio_optimization",
-    "spot_momentum",
-    "spot_mean_reversion",
-    "spot_breakout",
-    "scalping",
-    "market_making",
-    "pairs_trading",
-    "statistical_arbitrage",
+# Add a new strategy here (see README, "Adding a strategy"); the order is the catalog's.
+STRATEGIES: tuple[Strategy, ...] = (
+    FUNDING_ARBITRAGE,
+    FUTURES_TRADE,
+    OPTIONS_TRADE,
+    COMPLEX_STRATEGY,
+    HEDGE_POSITION,
+    RISK_MANAGEMENT,
+    PORTFOLIO_OPTIMIZATION,
+    SPOT_MOMENTUM,
+    SPOT_MEAN_REVERSION,
+    SPOT_BREAKOUT,
+    SCALPING,
+    MARKET_MAKING,
+    PAIRS_TRADING,
+    STATISTICAL_ARBITRAGE,
 )
 
 
 def load_strategies() -> dict[str, Strategy]:
-    import importlib
-
+    """The catalog by strategy id, in catalog order; two strategies may not share an id."""
     found: dict[str, Strategy] = {}
-    for name in _STRATEGY_MODULES:
-        strategy: Strategy = importlib.import_module(f"oppscan.strategies.{name}").STRATEGY
-        found[strategy.info.id] = strategy
+    for strategy in STRATEGIES:
+        sid = strategy.info.id
+        if sid in found:
+            raise ValueError(f"two strategies share the id {sid!r}")
+        found[sid] = strategy
     return found

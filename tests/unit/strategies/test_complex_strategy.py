@@ -8,7 +8,7 @@ from derivatives_market import option_chain, snapshot
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.complex_strategy import STRATEGY
+from oppscan.strategies.derivatives.complex_strategy import STRATEGY
 
 REQUEST = StrategyRequest(capital_usd=20_000.0)
 

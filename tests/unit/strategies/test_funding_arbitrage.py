@@ -5,7 +5,7 @@ import pytest
 from derivatives_market import fair_funding, snapshot
 
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.funding_arbitrage import STRATEGY
+from oppscan.strategies.derivatives.funding_arbitrage import STRATEGY
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "SOL/USDT": 140.0}
 REQUEST = StrategyRequest(capital_usd=20_000.0)

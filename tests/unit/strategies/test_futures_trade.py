@@ -4,7 +4,7 @@ import pytest
 from derivatives_market import dated_future, snapshot
 
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.futures_trade import STRATEGY
+from oppscan.strategies.derivatives.futures_trade import STRATEGY
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "SOL/USDT": 140.0, "LINK/USDT": 12.5}
 REQUEST = StrategyRequest(capital_usd=10_000.0)

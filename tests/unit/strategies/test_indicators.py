@@ -74,12 +74,6 @@ def test_donchian_matches_talib_max_min(ohlc: dict[str, np.ndarray]) -> None:
     close_enough(ours.lower, talib.MIN(ohlc["low"], timeperiod=20))
 
 
-def test_rolling_zscore_matches_talib_sma_and_stddev(ohlc: dict[str, np.ndarray]) -> None:
-    c = ohlc["close"]
-    ref = (c - talib.SMA(c, timeperiod=30)) / talib.STDDEV(c, timeperiod=30, nbdev=1)
-    close_enough(ind.rolling_zscore(c, 30), ref)
-
-
 def test_ar1_half_life_recovers_a_known_process() -> None:
     rng = np.random.default_rng(3)
     phi = 0.9  # half-life ln 2 / -ln 0.9 ≈ 6.6 bars

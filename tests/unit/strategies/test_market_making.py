@@ -5,7 +5,7 @@ import pytest
 from spot_market_builder import SpotMarketBuilder, random_walk
 
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.market_making import STRATEGY
+from oppscan.strategies.spot.market_making import STRATEGY
 
 
 def market(vol_1m: float, spread_bps: float, level_usd: float = 100_000.0) -> SpotMarketBuilder:

@@ -6,8 +6,8 @@ from derivatives_market import option_chain, realised_vol, snapshot
 
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.options_trade import STRATEGY
-from oppscan.strategies.options_trade import realised_vol as strategy_rv
+from oppscan.strategies.derivatives.options_trade import STRATEGY
+from oppscan.strategies.derivatives.options_trade import realised_vol as strategy_rv
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0}
 REQUEST = StrategyRequest(capital_usd=50_000.0)

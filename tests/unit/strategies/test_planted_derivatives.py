@@ -24,16 +24,18 @@ from oppscan.domain.models import Holding, Opportunity, Portfolio
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.source import SyntheticSource
-from oppscan.strategies import (
+from oppscan.strategies.base import StrategyRequest, StrategySkipped
+from oppscan.strategies.derivatives import (
     complex_strategy,
     funding_arbitrage,
     futures_trade,
-    hedge_position,
     options_trade,
+)
+from oppscan.strategies.portfolio import (
+    hedge_position,
     portfolio_optimization,
     risk_management,
 )
-from oppscan.strategies.base import StrategyRequest, StrategySkipped
 
 SEEDS = (0, 1, 2, 3, 4)
 SCANNERS = {

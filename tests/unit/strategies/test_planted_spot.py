@@ -32,16 +32,15 @@ from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.source import SyntheticSource
-from oppscan.strategies import (
+from oppscan.strategies.base import StrategyRequest
+from oppscan.strategies.relative_value import pairs_trading, statistical_arbitrage
+from oppscan.strategies.spot import (
     market_making,
-    pairs_trading,
     scalping,
     spot_breakout,
     spot_mean_reversion,
     spot_momentum,
-    statistical_arbitrage,
 )
-from oppscan.strategies.base import StrategyRequest
 
 SEEDS = (0, 1, 2, 3, 4)
 SCANNERS = {

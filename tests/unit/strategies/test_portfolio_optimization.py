@@ -4,7 +4,7 @@ from derivatives_market import snapshot
 
 from oppscan.domain.models import Holding, Portfolio
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
-from oppscan.strategies.portfolio_optimization import (
+from oppscan.strategies.portfolio.portfolio_optimization import (
     STRATEGY,
     estimates,
     max_sharpe_weights,

@@ -4,8 +4,8 @@ from derivatives_market import snapshot
 
 from oppscan.domain.models import Holding, Portfolio
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
-from oppscan.strategies.portfolio_math import herfindahl, tail_risk
-from oppscan.strategies.risk_management import STRATEGY
+from oppscan.strategies.portfolio.portfolio_math import herfindahl, tail_risk
+from oppscan.strategies.portfolio.risk_management import STRATEGY
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "LINK/USDT": 12.5}
 CONCENTRATED = Portfolio(

@@ -5,7 +5,7 @@ import pytest
 from spot_market_builder import SpotMarketBuilder, random_walk
 
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.scalping import STRATEGY
+from oppscan.strategies.spot.scalping import STRATEGY
 
 
 def market(vol_1m: float, imbalance: float, spread_bps: float = 1.5) -> SpotMarketBuilder:

@@ -5,7 +5,7 @@ import pytest
 from spot_market_builder import SpotMarketBuilder, random_walk
 
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.spot_breakout import STRATEGY
+from oppscan.strategies.spot.spot_breakout import STRATEGY
 
 N = 320
 

@@ -7,7 +7,7 @@ from spot_market_builder import SpotMarketBuilder, random_walk
 from oppscan.domain.models import Holding, Portfolio
 from oppscan.market.snapshot import Fees
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.spot_mean_reversion import STRATEGY
+from oppscan.strategies.spot.spot_mean_reversion import STRATEGY
 
 N = 400
 

@@ -5,7 +5,7 @@ import pytest
 from spot_market_builder import SpotMarketBuilder
 
 from oppscan.strategies.base import StrategyRequest
-from oppscan.strategies.statistical_arbitrage import STRATEGY
+from oppscan.strategies.relative_value.statistical_arbitrage import STRATEGY
 
 N = 600
 

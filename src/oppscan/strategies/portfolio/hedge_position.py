@@ -35,7 +35,7 @@ from oppscan.strategies.options_math import (
     option_symbol,
     years_to_expiry,
 )
-from oppscan.strategies.portfolio_math import (
+from oppscan.strategies.portfolio.portfolio_math import (
     DEPTH_BAND_BPS,
     PERIODS_PER_YEAR,
     VOLUME_SHARE,

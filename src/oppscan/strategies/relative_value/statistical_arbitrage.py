@@ -18,8 +18,8 @@ from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
-from oppscan.strategies.legs import relative_value_leg
 from oppscan.strategies.market_views import log_close_matrix
+from oppscan.strategies.relative_value.legs import relative_value_leg
 
 INFO = StrategyInfo(
     id="statistical_arbitrage",

@@ -19,8 +19,8 @@ from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest
 from oppscan.strategies.costs import LiquidityGates, round_trip
-from oppscan.strategies.directional import directional_opportunity
 from oppscan.strategies.market_views import reference_bars
+from oppscan.strategies.spot.directional import directional_opportunity
 
 INFO = StrategyInfo(
     id="scalping_strategy",

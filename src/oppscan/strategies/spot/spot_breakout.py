@@ -18,8 +18,8 @@ from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import indicators as ind
 from oppscan.strategies.base import StrategyInfo, StrategyRequest
 from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
-from oppscan.strategies.directional import directional_opportunity, scan_symbols
 from oppscan.strategies.market_views import reference_bars
+from oppscan.strategies.spot.directional import directional_opportunity, scan_symbols
 
 INFO = StrategyInfo(
     id="spot_breakout_strategy",
