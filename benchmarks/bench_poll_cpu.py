@@ -21,7 +21,7 @@ from tests.integration.processes import purge
 from benchmarks import bare_app
 from oppscan.api.app import create_app
 from oppscan.auth import issue_token
-from oppscan.bootstrap import build_container
+from oppscan.bootstrap import bootstrap
 from oppscan.logs import configure_logging
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput
@@ -77,28 +77,26 @@ async def _run() -> dict[str, Any]:
         log_level="INFO",
         jwt_secret="benchmark-secret-of-at-least-32-bytes-long",
     )
-    container = build_container(settings)
-    await container.start()
+    container = bootstrap(settings)
+    app = create_app(settings, build=lambda: container)  # the app starts and closes it
     try:
-        who = Principal("bench", tier="enterprise")
-        started = await container.service.start(who, DiscoverInput())
-        for sid in started.record.request.strategy_ids:  # run the scan here: no worker needed
-            await container.runner.run(started.record.scan_id, sid)
-        app = create_app(settings, container=container)
-        auth = [(b"authorization", f"Bearer {issue_token(settings, 'bench')}".encode())]
         async with app.router.lifespan_context(app):
+            who = Principal("bench", tier="enterprise")
+            started = await container.service.start(who, DiscoverInput())
+            for sid in started.record.request.strategy_ids:  # run the scan here: no worker
+                await container.runner.run(started.record.scan_id, sid)
+            auth = [(b"authorization", f"Bearer {issue_token(settings, 'bench')}".encode())]
             status = await _cpu_us(
                 app, f"/api/v1/opportunities/status/{started.record.scan_id}", auth
             )
             health = await _cpu_us(app, "/healthz", [])
-        body = await container.store.get_view(started.record.scan_id)
-        assert body is not None
+            body = await container.store.get_view(started.record.scan_id)
+            assert body is not None
         bare = bare_app.create_app()
         async with bare.router.lifespan_context(bare):
             await bare.state.redis.set(bare_app.KEY, b"{}" * 8000)
             baseline = await _cpu_us(bare, "/bare", [])
     finally:
-        await container.close()
         purge(REDIS_URL, prefix)
     return {
         "requests": REQUESTS,

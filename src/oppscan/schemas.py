@@ -1,6 +1,7 @@
-"""The JSON the API answers, and how a scan view becomes it.
+"""The JSON bodies oppscan answers, and how a scan view becomes them: the HTTP API's, and the
+CLI's ``--json`` (the same results body).
 
-Field names are the contract's (``/work/shared/API.md``): the old platform's frontend reads them.
+Field names are the API contract's: the old platform's frontend reads them.
 Times are ISO 8601 in UTC; durations in seconds or milliseconds as their names say.
 """
 

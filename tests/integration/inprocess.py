@@ -1,33 +1,42 @@
-"""The engine in this process: an API-side container plus SAQ workers, and a pinned market clock."""
+"""The engine in this process: an API-side container plus SAQ workers, and a pinned market.
+
+Every container is built by ``bootstrap`` with the test's parts passed in; nothing here replaces
+a module global.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
-import pytest
+from prometheus_client import CollectorRegistry
 
-import oppscan.market.sources
-from oppscan.bootstrap import Container, build_container
-from oppscan.engine.worker import build_worker
+from oppscan.bootstrap import Container, bootstrap, build_market, build_worker
+from oppscan.market.port import MarketData, MarketSource
 from oppscan.market.shared import SharedMarketData
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.settings import Settings
 from tests.integration.processes import purge
 
+Build = Callable[[], Container]
+
 
 @contextlib.asynccontextmanager
 async def running(
-    settings: Settings, workers: int = 1, concurrency: int = 2
+    settings: Settings,
+    workers: int = 1,
+    concurrency: int = 2,
+    build: Build | None = None,
 ) -> AsyncIterator[Container]:
-    """A started container; with Redis, ``workers`` SAQ workers beside it (each with its own
-    container, as separate processes would have). Redis keys of the prefix are purged after."""
-    container = build_container(settings)
+    """A started container; with Redis, ``workers`` SAQ workers beside it, each with a container
+    of its own, as separate processes would have. ``build`` makes each container (default:
+    ``bootstrap(settings)``). Redis keys of the prefix are purged after."""
+    make = build or (lambda: bootstrap(settings))
+    container = make()
     await container.start()
     saq_workers = (
-        [build_worker(settings, concurrency=concurrency) for _ in range(workers)]
+        [build_worker(make(), concurrency=concurrency) for _ in range(workers)]
         if settings.redis_url
         else []
     )
@@ -46,24 +55,45 @@ async def running(
             purge(settings.redis_url, settings.key_prefix)
 
 
-def pin_market_clock(monkeypatch: pytest.MonkeyPatch, at_seconds: float) -> list[SharedMarketData]:
-    """Every market built from settings from now on serves the moment ``at_seconds``.
+class PinnedMarket:
+    """A ``MarketData`` that serves one moment, whatever moment a scan asks for.
 
     The synthetic market is a function of the minute, so a pinned moment makes a test's market
-    (and its planted ground truth) one known market, whatever moment a scan asks for. Returns the
-    markets as they are built.
+    (and its planted ground truth) one known market. ``shared`` is the real cache underneath.
     """
-    built: list[SharedMarketData] = []
 
-    class PinnedMarket(SharedMarketData):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, clock=lambda: at_seconds, **kwargs)
-            built.append(self)
+    def __init__(self, shared: SharedMarketData, at_seconds: float) -> None:
+        self.shared = shared
+        self._at = at_seconds
 
-        async def snapshot(
-            self, force_refresh: bool = False, at: float | None = None
-        ) -> MarketSnapshot:
-            return await super().snapshot(force_refresh, at=at_seconds)
+    def universe(self) -> tuple[str, ...]:
+        return self.shared.universe()
 
-    monkeypatch.setattr(oppscan.market.sources, "SharedMarketData", PinnedMarket)
-    return built
+    async def snapshot(
+        self, force_refresh: bool = False, at: float | None = None
+    ) -> MarketSnapshot:
+        return await self.shared.snapshot(force_refresh, at=self._at)
+
+    async def close(self) -> None:
+        await self.shared.close()
+
+
+def pinned(
+    settings: Settings,
+    at_seconds: float,
+    source: Callable[[], MarketSource] | None = None,
+    built: list[Container] | None = None,
+) -> Build:
+    """Builds containers whose market is pinned to ``at_seconds`` (over a new ``source()`` each
+    when given, else the configured source), appending each container to ``built``."""
+
+    def make() -> Container:
+        registry = CollectorRegistry(auto_describe=True)
+        shared = build_market(settings, source=source() if source else None, registry=registry)
+        market: MarketData = PinnedMarket(shared, at_seconds)
+        container = bootstrap(settings, market=market, registry=registry)
+        if built is not None:
+            built.append(container)
+        return container
+
+    return make

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from oppscan.bootstrap import Container, build_container
+from oppscan.bootstrap import Container, bootstrap
 from oppscan.domain.models import ScanStatus, ScanView, StrategyStatus
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput
@@ -80,7 +80,7 @@ async def test_cancel_stops_the_remaining_strategies(key_prefix: str) -> None:
 
 async def test_a_scan_with_no_worker_ends_partial_at_its_deadline(key_prefix: str) -> None:
     settings = settings_for(key_prefix, scan_deadline_seconds=1.0)
-    container = build_container(settings)
+    container = bootstrap(settings)
     await container.start()
     try:
         started = await container.service.start(ALICE, DiscoverInput(strategy_ids=SPOT))
@@ -96,7 +96,7 @@ async def test_a_scan_with_no_worker_ends_partial_at_its_deadline(key_prefix: st
 
 async def test_an_unpolled_overdue_scan_is_finished_by_a_worker_sweep(key_prefix: str) -> None:
     settings = settings_for(key_prefix, scan_deadline_seconds=1.0)
-    api = build_container(settings)
+    api = bootstrap(settings)
     await api.start()
     started = await api.service.start(ALICE, DiscoverInput(strategy_ids=SPOT))
     await api.close()

@@ -7,8 +7,8 @@ every scan's strategies ask for the snapshot while the first fetch is still in f
 clock is pinned, so no run straddles a time bucket (a new bucket is rightly a new fetch).
 
 Fetches are counted three ways: ``SharedMarketData.fetches`` summed over every instance built,
-the ``oppscan_market_fetches_total`` counter (every instance lives in this process), and calls
-into ``SyntheticSource.fetch`` / ``build`` themselves.
+the ``oppscan_market_fetches_total`` counter summed over every container's registry, and calls
+into the source's ``fetch`` / ``build`` themselves (a counting source passed to ``bootstrap``).
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ import threading
 from dataclasses import dataclass, field
 
 import pytest
-from prometheus_client import REGISTRY
 
 from oppscan.bootstrap import Container
 from oppscan.domain.models import Holding, Portfolio, ScanStatus, StrategyStatus
-from oppscan.market.shared import SharedMarketData
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic.base import DEFAULT_AS_OF_MS
 from oppscan.market.synthetic.source import SyntheticSource
@@ -32,7 +30,7 @@ from oppscan.service.scans import ResultsQuery
 from oppscan.settings import Settings
 from oppscan.strategies.registry import load_strategies
 from tests.conftest import TEST_REDIS_URL
-from tests.integration.inprocess import pin_market_clock, running
+from tests.integration.inprocess import Build, PinnedMarket, pinned, running
 
 SCANS = 50
 LATENCY_MS = 300
@@ -46,42 +44,57 @@ PINNED_S = DEFAULT_AS_OF_MS / 1000 + 15
 
 @dataclass
 class Fetches:
-    markets: list[SharedMarketData] = field(default_factory=list)
+    containers: list[Container] = field(default_factory=list)
     source_fetches: int = 0
     source_builds: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)  # build runs in a thread
 
     @property
     def shared(self) -> int:
-        return sum(m.fetches for m in self.markets)
+        return sum(market_of(c).shared.fetches for c in self.containers)
+
+    @property
+    def counted(self) -> float:
+        """``oppscan_market_fetches_total`` over every container's registry."""
+        samples = (
+            c.registry.get_sample_value("oppscan_market_fetches_total", {"source": SOURCE_NAME})
+            for c in self.containers
+        )
+        return sum(value or 0.0 for value in samples)
 
 
-@pytest.fixture
-def fetches(monkeypatch: pytest.MonkeyPatch) -> Fetches:
-    """Records every market built from settings, pins its clock, counts the source's calls."""
-    seen = Fetches()
-
-    real_fetch, real_build = SyntheticSource.fetch, SyntheticSource.build
-
-    async def counting_fetch(self: SyntheticSource, as_of_ms: int) -> MarketSnapshot:
-        seen.source_fetches += 1
-        return await real_fetch(self, as_of_ms)
-
-    def counting_build(self: SyntheticSource, as_of_ms: int = DEFAULT_AS_OF_MS) -> MarketSnapshot:
-        with seen.lock:
-            seen.source_builds += 1
-        return real_build(self, as_of_ms)
-
-    seen.markets = pin_market_clock(monkeypatch, PINNED_S)
-    monkeypatch.setattr(SyntheticSource, "fetch", counting_fetch)
-    monkeypatch.setattr(SyntheticSource, "build", counting_build)
-    return seen
+def market_of(container: Container) -> PinnedMarket:
+    assert isinstance(container.market, PinnedMarket)
+    return container.market
 
 
-def fetch_counter(settings: Settings) -> float:
-    name = SyntheticSource(settings.synthetic_seed, exchanges=tuple(settings.exchanges)).name
-    value = REGISTRY.get_sample_value("oppscan_market_fetches_total", {"source": name})
-    return value or 0.0
+class CountingSource(SyntheticSource):
+    """The default synthetic source, counting its calls into ``seen``."""
+
+    def __init__(self, settings: Settings, seen: Fetches) -> None:
+        super().__init__(
+            settings.synthetic_seed,
+            exchanges=tuple(settings.exchanges),
+            latency_ms=settings.synthetic_latency_ms,
+        )
+        self.seen = seen
+
+    async def fetch(self, as_of_ms: int) -> MarketSnapshot:
+        self.seen.source_fetches += 1
+        return await super().fetch(as_of_ms)
+
+    def build(self, as_of_ms: int = DEFAULT_AS_OF_MS) -> MarketSnapshot:
+        with self.seen.lock:
+            self.seen.source_builds += 1
+        return super().build(as_of_ms)
+
+
+SOURCE_NAME = SyntheticSource(Settings().synthetic_seed).name
+
+
+def counting(settings: Settings, seen: Fetches) -> Build:
+    """Containers over a pinned market whose source counts its calls."""
+    return pinned(settings, PINNED_S, lambda: CountingSource(settings, seen), seen.containers)
 
 
 async def fifty_scans(c: Container) -> None:
@@ -108,27 +121,25 @@ async def fifty_scans(c: Container) -> None:
 
 
 @pytest.mark.redis
-async def test_fifty_scans_over_redis_and_two_workers_fetch_once(
-    fetches: Fetches, key_prefix: str
-) -> None:
+async def test_fifty_scans_over_redis_and_two_workers_fetch_once(key_prefix: str) -> None:
     settings = Settings(
         redis_url=TEST_REDIS_URL, key_prefix=key_prefix, synthetic_latency_ms=LATENCY_MS
     )
-    before = fetch_counter(settings)
-    async with running(settings, workers=2, concurrency=8) as api:
-        assert len(fetches.markets) == 3  # the API's and each worker's own
+    seen = Fetches()
+    async with running(settings, workers=2, concurrency=8, build=counting(settings, seen)) as api:
+        assert len(seen.containers) == 3  # the API's and each worker's own
         await fifty_scans(api)
-        assert api.market is fetches.markets[0] and fetches.markets[0].fetches == 0  # no job here
-    assert fetches.shared == 1
-    assert fetch_counter(settings) - before == 1
-    assert (fetches.source_fetches, fetches.source_builds) == (1, 1)
+        assert api is seen.containers[0] and market_of(api).shared.fetches == 0  # no job here
+    assert seen.shared == 1
+    assert seen.counted == 1
+    assert (seen.source_fetches, seen.source_builds) == (1, 1)
 
 
-async def test_fifty_scans_embedded_fetch_once(fetches: Fetches) -> None:
+async def test_fifty_scans_embedded_fetch_once() -> None:
     settings = Settings(redis_url=None, synthetic_latency_ms=LATENCY_MS)
-    before = fetch_counter(settings)
-    async with running(settings) as c:
+    seen = Fetches()
+    async with running(settings, build=counting(settings, seen)) as c:
         await fifty_scans(c)
-        assert fetches.markets == [c.market] and fetches.markets[0].fetches == 1
-    assert fetch_counter(settings) - before == 1
-    assert (fetches.source_fetches, fetches.source_builds) == (1, 1)
+        assert seen.containers == [c] and market_of(c).shared.fetches == 1
+    assert seen.counted == 1
+    assert (seen.source_fetches, seen.source_builds) == (1, 1)

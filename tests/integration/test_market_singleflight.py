@@ -15,6 +15,8 @@ import redis.asyncio as aioredis
 from oppscan.market.codec import decode_snapshot
 from oppscan.market.shared import SharedMarketData
 from oppscan.market.synthetic import SyntheticSource
+from oppscan.store.redis_snapshots import RedisSnapshotBlobs
+from oppscan.store.redis_store import connect
 from tests.conftest import TEST_REDIS_URL
 
 pytestmark = pytest.mark.redis
@@ -31,18 +33,18 @@ class Clock:
 
 
 def market(
-    redis: aioredis.Redis,
     key_prefix: str,
     clock: Clock | None = None,
     bucket_seconds: float = 60,
     wait_timeout_seconds: float = 60,
 ) -> SharedMarketData:
+    """A "process": its own source, cache and Redis connection, sharing only Redis."""
+    blobs = RedisSnapshotBlobs(connect(TEST_REDIS_URL, decode_responses=False), prefix=key_prefix)
     # latency makes each fetch take ~120 ms, so the callers really do overlap
     return SharedMarketData(
         SyntheticSource(7, latency_ms=20),
         bucket_seconds=bucket_seconds,
-        redis=redis,
-        key_prefix=key_prefix,
+        blobs=blobs,
         clock=clock or Clock(),
         wait_timeout_seconds=wait_timeout_seconds,
     )
@@ -51,7 +53,7 @@ def market(
 async def test_fifty_callers_in_one_process_cost_one_fetch(
     redis_client: aioredis.Redis, key_prefix: str
 ) -> None:
-    shared = market(redis_client, key_prefix)
+    shared = market(key_prefix)
     snapshots = await asyncio.gather(*(shared.snapshot() for _ in range(50)))
     assert shared.fetches == 1 and all(s is snapshots[0] for s in snapshots)
     data_key = f"{key_prefix}:market:{shared.bucket_key()}"
@@ -64,7 +66,7 @@ async def test_fifty_callers_in_one_process_cost_one_fetch(
 async def test_two_processes_fifty_callers_cost_one_fetch_in_total(
     redis_client: aioredis.Redis, key_prefix: str
 ) -> None:
-    first, second = market(redis_client, key_prefix), market(redis_client, key_prefix)
+    first, second = market(key_prefix), market(key_prefix)
     calls = [(first if i % 2 else second).snapshot() for i in range(50)]
     snapshots = await asyncio.gather(*calls)
     assert first.fetches + second.fetches == 1
@@ -80,7 +82,7 @@ async def test_two_processes_fifty_callers_cost_one_fetch_in_total(
 async def test_a_dead_lock_holder_is_replaced_after_its_ttl(
     redis_client: aioredis.Redis, key_prefix: str
 ) -> None:
-    shared = market(redis_client, key_prefix)
+    shared = market(key_prefix)
     lock_key = f"{key_prefix}:market:{shared.bucket_key()}:lock"
     # A process took the lock and died without fetching: its lock expires on its own.
     await redis_client.set(lock_key, "dead-process", px=400)
@@ -95,9 +97,9 @@ async def test_a_dead_lock_holder_is_replaced_after_its_ttl(
 async def test_waiters_give_up_with_a_clear_error_when_nobody_delivers(
     redis_client: aioredis.Redis, key_prefix: str
 ) -> None:
-    from oppscan.market.shared import MarketDataUnavailable
+    from oppscan.domain.errors import MarketDataUnavailable
 
-    shared = market(redis_client, key_prefix, wait_timeout_seconds=0.3)
+    shared = market(key_prefix, wait_timeout_seconds=0.3)
     await redis_client.set(f"{key_prefix}:market:{shared.bucket_key()}:lock", "stuck", px=10_000)
     with pytest.raises(MarketDataUnavailable, match="fetch lock"):
         await shared.snapshot()
@@ -110,8 +112,8 @@ async def test_a_forced_refresh_is_seen_by_the_other_process(
 ) -> None:
     clock = Clock()
     # 5-minute buckets: the refresh, two minutes later, is a newer synthetic minute.
-    first = market(redis_client, key_prefix, clock, bucket_seconds=300)
-    second = market(redis_client, key_prefix, clock, bucket_seconds=300)
+    first = market(key_prefix, clock, bucket_seconds=300)
+    second = market(key_prefix, clock, bucket_seconds=300)
     before = await first.snapshot()
     clock.now += 120
     refreshed = await asyncio.gather(*(first.snapshot(force_refresh=True) for _ in range(5)))
@@ -128,7 +130,7 @@ async def test_a_forced_refresh_is_seen_by_the_other_process(
 async def test_the_stored_bytes_are_the_codec_format(
     redis_client: aioredis.Redis, key_prefix: str
 ) -> None:
-    shared = market(redis_client, key_prefix)
+    shared = market(key_prefix)
     snapshot = await shared.snapshot()
     raw = aioredis.Redis.from_url(TEST_REDIS_URL)  # bytes, not decoded strings
     try:

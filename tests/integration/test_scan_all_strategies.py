@@ -2,10 +2,10 @@
 
 Once embedded (in-memory store, local queue) and once over Redis with two SAQ workers in this
 process. The market is the default synthetic one (``Settings().synthetic_seed``, the default
-exchanges), with its clock pinned to one minute: the planted market is a function of the minute,
-and the scanners' recall of the plants is >= 90%, not 100% (on seed 7 about one minute in seven
-has some strategy missing every plant it has), so a live clock would make the recall check
-flaky. On the pinned minute every planted strategy finds its plants.
+exchanges), pinned to one minute (a ``PinnedMarket`` passed to ``bootstrap``): the planted market
+is a function of the minute, and the scanners' recall of the plants is >= 90%, not 100% (on
+seed 7 about one minute in seven has some strategy missing every plant it has), so a live clock
+would make the recall check flaky. On the pinned minute every planted strategy finds its plants.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from oppscan.settings import Settings
 from oppscan.strategies.base import iso_ms
 from oppscan.strategies.registry import load_strategies
 from tests.conftest import TEST_REDIS_URL
-from tests.integration.inprocess import pin_market_clock, running
+from tests.integration.inprocess import pinned, running
 
 PINNED_MS = DEFAULT_AS_OF_MS + 15_000  # within the minute the unit tests' plants are drawn for
 ALICE = Principal("alice", tier="enterprise")
@@ -47,11 +47,6 @@ PORTFOLIO = Portfolio(
     ),
     cash_usd=2000.0,
 )
-
-
-@pytest.fixture(autouse=True)
-def pinned_market_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    pin_market_clock(monkeypatch, PINNED_MS / 1000)
 
 
 async def scan_everything(c: Container) -> tuple[ScanView, list[Opportunity]]:
@@ -129,7 +124,8 @@ def check(view: ScanView, opportunities: list[Opportunity]) -> None:
 
 
 async def test_all_strategies_embedded() -> None:
-    async with running(Settings(redis_url=None)) as c:
+    settings = Settings(redis_url=None)
+    async with running(settings, build=pinned(settings, PINNED_MS / 1000)) as c:
         view, opportunities = await scan_everything(c)
     check(view, opportunities)
 
@@ -137,7 +133,8 @@ async def test_all_strategies_embedded() -> None:
 @pytest.mark.redis
 async def test_all_strategies_over_redis_with_two_workers(key_prefix: str) -> None:
     settings = Settings(redis_url=TEST_REDIS_URL, key_prefix=key_prefix)
-    async with running(settings, workers=2, concurrency=4) as c:
+    build = pinned(settings, PINNED_MS / 1000)
+    async with running(settings, workers=2, concurrency=4, build=build) as c:
         view, opportunities = await scan_everything(c)
     check(view, opportunities)
     assert all(s.attempts == 1 for s in view.strategies.values())

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from pydantic import ValidationError
 
+from oppscan.domain.errors import StoreUnavailable
 from oppscan.domain.models import Opportunity, ScanStatus, StrategyStatus
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.service.errors import InvalidRequest, RateLimited
@@ -15,7 +16,6 @@ from oppscan.service.requests import DiscoverInput
 from oppscan.service.scans import ScanService
 from oppscan.settings import Settings
 from oppscan.store.memory_store import InMemoryScanStore
-from oppscan.store.port import StoreUnavailable
 from oppscan.strategies.base import Strategy, StrategyInfo, StrategyRequest
 
 

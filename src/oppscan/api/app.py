@@ -1,30 +1,28 @@
-"""The FastAPI application. ``uvicorn --factory oppscan.api.app:create_app`` builds one per process.
+"""The FastAPI application. ``uvicorn --factory oppscan.bootstrap:web_app`` builds one per process.
 
-Nothing is built at import time: the container (store, market data, scan service, and in the
-embedded mode the in-process job runner) is built from settings when the app starts, in its
-lifespan, and closed when it stops.
+Nothing is built at import time. The app is given how to build its backend (the scan service
+and the parts under it: ``oppscan.bootstrap`` passes one); it builds and starts it when the app
+starts, in its lifespan, and closes it when it stops.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from oppscan.api import ops_routes, scan_routes, web
 from oppscan.api.auth_dep import BEARER_SCHEME
+from oppscan.api.backend import Backend
 from oppscan.api.errors import install_error_handlers
 from oppscan.api.metrics import AccessLogMiddleware, ApiMetrics
-from oppscan.api.schemas import PREFIX
 from oppscan.auth import VerifiedTokens
 from oppscan.logs import configure_logging, get_logger
+from oppscan.schemas import PREFIX
 from oppscan.settings import Settings
-
-if TYPE_CHECKING:
-    from oppscan.bootstrap import Container
 
 log = get_logger("oppscan.api")
 
@@ -35,35 +33,25 @@ DESCRIPTION = """Opportunity scans over shared market data. Every `/api/v1` rout
 """
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
-    """An app for ``settings`` (None: read the ``OPPSCAN_*`` environment).
-
-    Pass a ``container`` to serve one you built and started yourself (you also close it);
-    otherwise the app builds, starts and closes its own.
-    """
-    settings = settings or (container.settings if container is not None else Settings())
+def create_app(settings: Settings, *, build: Callable[[], Backend]) -> FastAPI:
+    """An app for ``settings``, over the backend ``build()`` returns when the app starts (the
+    app starts it, and closes it when it stops)."""
     configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if container is not None:
-            app.state.container = container
-            yield
-            return
-        from oppscan.bootstrap import build_container
-
-        built = build_container(settings)
-        await built.start()
-        app.state.container = built
+        backend = build()
+        await backend.start()
+        app.state.backend = backend
         log.info(
             "api.start",
             mode="embedded" if settings.embedded else "redis",
-            strategies=[info.id for info in built.service.catalog()],
+            strategies=[info.id for info in backend.service.catalog()],
         )
         try:
             yield
         finally:
-            await built.close()
+            await backend.close()
 
     app = FastAPI(
         title="oppscan",

@@ -1,17 +1,15 @@
-"""The bearer-token dependency of every ``/api/v1`` route, and the container the app built."""
+"""The bearer-token dependency of every ``/api/v1`` route, and the scan service it calls."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 
+from oppscan.api.backend import get_backend
 from oppscan.auth import TokenInvalid, VerifiedTokens
 from oppscan.service.principal import Principal
 from oppscan.service.scans import ScanService
-
-if TYPE_CHECKING:
-    from oppscan.bootstrap import Container
 
 # The scheme is documented in the OpenAPI document by app.py (BEARER_SCHEME); reading the header
 # here rather than through fastapi.security's HTTPBearer spares every poll a nested dependency.
@@ -23,13 +21,8 @@ BEARER_SCHEME = {
 }
 
 
-def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
 async def get_service(request: Request) -> ScanService:
-    return get_container(request).service
+    return get_backend(request).service
 
 
 async def current_principal(request: Request) -> Principal:

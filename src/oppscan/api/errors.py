@@ -12,10 +12,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oppscan.auth import TokenInvalid
+from oppscan.domain.errors import StoreUnavailable
 from oppscan.logs import get_logger
 from oppscan.service.errors import InvalidRequest, RateLimited, ScanNotFound
 from oppscan.service.requests import DiscoverInput
-from oppscan.store.port import StoreUnavailable
 
 log = get_logger("oppscan.api")
 

@@ -13,13 +13,13 @@ import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from oppscan.api.metrics import ApiMetrics
-from oppscan.api.schemas import status_json
+from oppscan.domain.errors import StoreUnavailable
 from oppscan.domain.models import ScanView
 from oppscan.logs import get_logger
+from oppscan.schemas import status_json
 from oppscan.service.errors import ScanNotFound
 from oppscan.service.principal import Principal
 from oppscan.service.scans import ScanService
-from oppscan.store.port import StoreUnavailable
 
 log = get_logger("oppscan.events")
 

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from oppscan.api.auth_dep import get_container
+from oppscan.api.backend import get_backend
 from oppscan.api.metrics import ApiMetrics
+from oppscan.domain.errors import StoreUnavailable
 from oppscan.logs import get_logger
-from oppscan.store.port import StoreUnavailable
 
 log = get_logger("oppscan.api")
 
@@ -25,10 +25,10 @@ async def healthz() -> dict[str, object]:
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     """The store answers a ping: 200; otherwise 503, so a balancer stops sending traffic here."""
-    container = get_container(request)
-    mode = "embedded" if container.settings.embedded else "redis"
+    backend = get_backend(request)
+    mode = "embedded" if backend.settings.embedded else "redis"
     try:
-        await container.store.ping()
+        await backend.service.ping()
     except Exception as exc:  # any failure to ping means: do not route traffic here
         reason = str(exc) if isinstance(exc, StoreUnavailable) else repr(exc)
         log.warning("api.readyz", outcome="store_unavailable", reason=reason)
@@ -46,5 +46,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
+    """The API's own metrics (requests, scans, SSE) and its backend's (the market cache)."""
     api_metrics: ApiMetrics = request.app.state.metrics
-    return Response(generate_latest(api_metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(api_metrics.registry) + generate_latest(get_backend(request).registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from oppscan.api.auth_dep import Caller, Service
 from oppscan.api.events import status_events
 from oppscan.api.metrics import ApiMetrics
-from oppscan.api.schemas import (
+from oppscan.domain.models import RiskLevel
+from oppscan.schemas import (
     PREFIX,
     Catalog,
     DiscoverReply,
@@ -23,7 +24,6 @@ from oppscan.api.schemas import (
     render_summary,
     status_json,
 )
-from oppscan.domain.models import RiskLevel
 from oppscan.service.requests import DiscoverInput
 from oppscan.service.scans import ResultsQuery
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oppscan.auth import TIERS, issue_token
+from oppscan.cli.market_cmd import market_app
 from oppscan.logs import configure_logging
 from oppscan.settings import Settings
 
@@ -23,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(market_app, name="market")
 out = Console()
 err = Console(stderr=True)
 
@@ -74,7 +74,7 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        "oppscan.api.app:create_app",
+        "oppscan.bootstrap:web_app",
         factory=True,
         host=host,
         port=port,
@@ -109,7 +109,7 @@ def worker(
             "oppscan worker needs OPPSCAN_REDIS_URL: without Redis, `oppscan serve` runs scans "
             "in its own process and there is no queue to work on"
         )
-    from oppscan.engine.worker import run_worker
+    from oppscan.cli.worker_cmd import run_worker
 
     run_worker(settings, concurrency or settings.worker_concurrency)
 
@@ -166,23 +166,15 @@ def scan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """One scan in this process (embedded, no Redis), with a progress bar; a table or JSON."""
+    from oppscan.bootstrap import bootstrap
     from oppscan.cli.scan_cmd import discover_body, run_scan
 
     try:
         body = discover_body(strategies, symbols, portfolio, capital)
     except ValidationError as exc:
         raise _fail(str(exc)) from exc
-    raise typer.Exit(asyncio.run(run_scan(body, as_json, out, err)))
-
-
-def _register_market_app() -> None:
-    # Another module owns `oppscan market`; a bug inside it must fail loudly, so no try/except.
-    if importlib.util.find_spec("oppscan.cli.market_cmd") is not None:
-        market_cmd = importlib.import_module("oppscan.cli.market_cmd")
-        app.add_typer(market_cmd.market_app, name="market")
-
-
-_register_market_app()
+    container = bootstrap(Settings().model_copy(update={"redis_url": None}))
+    raise typer.Exit(asyncio.run(run_scan(container, body, as_json, out, err)))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``oppscan scan``: one scan through the embedded container, then a table or JSON."""
+"""``oppscan scan``: one scan through an embedded container, then a table or JSON."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from oppscan.api.schemas import render_results
+from oppscan.bootstrap import Container
 from oppscan.domain.models import Opportunity, Portfolio, ScanView
 from oppscan.logs import configure_logging
+from oppscan.schemas import render_results
 from oppscan.service.errors import InvalidRequest
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput
 from oppscan.service.scans import ResultsQuery, ScanService
-from oppscan.settings import Settings
 
 CLI_USER = Principal(user_id="cli", tier="enterprise")
 POLL_SECONDS = 0.1
@@ -33,13 +33,13 @@ def discover_body(
     )
 
 
-async def run_scan(body: DiscoverInput, as_json: bool, out: Console, err: Console) -> int:
-    """The exit code: 0 when the scan finished (complete or partial), 1 when it failed or was
-    cancelled, 2 if the request was refused."""
+async def run_scan(
+    container: Container, body: DiscoverInput, as_json: bool, out: Console, err: Console
+) -> int:
+    """Runs the scan on ``container`` (started here, and closed). The exit code: 0 when the scan
+    finished (complete or partial), 1 when it failed or was cancelled, 2 if the request was
+    refused."""
     configure_logging("WARNING")  # JSON log lines would tear the progress bar apart
-    from oppscan.bootstrap import build_container
-
-    container = build_container(Settings().model_copy(update={"redis_url": None}))
     await container.start()
     try:
         service = container.service

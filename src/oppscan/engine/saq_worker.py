@@ -1,20 +1,24 @@
-"""``oppscan worker``: a SAQ worker that runs strategy jobs and finishes overdue scans."""
+"""The SAQ worker: runs strategy jobs from the Redis queue and finishes overdue scans.
+
+It is given its parts (the runner, the store); ``oppscan.bootstrap.build_worker`` builds them
+from settings and ``oppscan worker`` runs the result.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from saq import Worker
+from saq import Queue, Worker
 from saq.types import PartialTimersDict
 
-from oppscan.bootstrap import build_container
 from oppscan.engine.overdue import finish_overdue_forever
-from oppscan.engine.saq_queue import JOB_FUNCTION, saq_queue
-from oppscan.logs import configure_logging, get_logger
+from oppscan.engine.saq_queue import JOB_FUNCTION
+from oppscan.logs import get_logger
 from oppscan.service.runner import StrategyRunner
-from oppscan.settings import Settings
+from oppscan.store.port import ScanStore
 
 log = get_logger("oppscan.worker")
 
@@ -43,26 +47,31 @@ async def _heartbeat(job: Any) -> None:
             log.warning("job.heartbeat", outcome="missed", reason=repr(exc))
 
 
-def build_worker(settings: Settings, concurrency: int) -> Worker[Any]:
-    assert settings.redis_url, "a worker needs OPPSCAN_REDIS_URL"
-    container = build_container(settings)
+def saq_worker(
+    queue: Queue,
+    runner: StrategyRunner,
+    store: ScanStore,
+    *,
+    concurrency: int,
+    on_shutdown: Callable[[], Awaitable[None]],
+) -> Worker[Any]:
+    """A worker on ``queue``; ``on_shutdown`` closes what the caller built for it."""
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["runner"] = container.runner
-        ctx["sweeper"] = asyncio.create_task(finish_overdue_forever(container.store, SWEEP_SECONDS))
+        ctx["runner"] = runner
+        ctx["sweeper"] = asyncio.create_task(finish_overdue_forever(store, SWEEP_SECONDS))
         log.info(
             "worker.start",
             outcome="ready",
             concurrency=concurrency,
-            strategies=sorted(container.strategies),
+            strategies=sorted(runner.strategy_ids),
         )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["sweeper"].cancel()
-        await container.close()
+        await on_shutdown()
         await queue.disconnect()
 
-    queue = saq_queue(settings.redis_url, settings.key_prefix)
     return Worker(
         queue,
         functions=[(JOB_FUNCTION, run_strategy)],
@@ -72,14 +81,3 @@ def build_worker(settings: Settings, concurrency: int) -> Worker[Any]:
         # saq declares every key of PartialTimersDict required (it inherits a total TypedDict)
         timers=PartialTimersDict(sweep=SWEEP_SECONDS),  # type: ignore[typeddict-item]
     )
-
-
-def run_worker(settings: Settings, concurrency: int) -> None:
-    configure_logging(settings.log_level)
-    worker = build_worker(settings, concurrency)
-    try:
-        import uvloop
-
-        uvloop.run(worker.start())
-    except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
-        asyncio.run(worker.start())

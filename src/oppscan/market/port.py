@@ -33,3 +33,27 @@ class MarketData(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+class SnapshotBlobs(Protocol):
+    """Where processes share encoded snapshots, so one of them fetches a bucket for everyone.
+
+    Keys are the cache's own (``source:universe:bucket``); the adapter namespaces them. A lock is
+    held by whoever wrote its ``token``: only that holder may extend or release it.
+    """
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def put(self, key: str, data: bytes, ttl_ms: int) -> None: ...
+
+    async def try_lock(self, key: str, token: str, ttl_ms: int) -> bool:
+        """Take the key's fetch lock if nobody holds it."""
+        ...
+
+    async def extend_lock(self, key: str, token: str, ttl_ms: int) -> bool:
+        """Keep holding the lock another ``ttl_ms``; False if it is no longer ours."""
+        ...
+
+    async def release_lock(self, key: str, token: str) -> None: ...
+
+    async def close(self) -> None: ...

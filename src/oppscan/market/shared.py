@@ -1,14 +1,14 @@
 """One fetch for everyone: a snapshot per (source, universe, time bucket), shared by every scan.
 
 In one process, snapshots are cached by key (they are immutable) and concurrent callers share one
-in-flight fetch. Across processes (Redis given), the first to ``SET NX`` the key's lock fetches,
-encodes and stores the snapshot; the others poll for the bytes and decode them. The lock has a
-TTL the holder keeps extending while it fetches, so a holder that dies is replaced within
-``lock_ttl_seconds``.
+in-flight fetch. Across processes (``blobs`` given: the ``SnapshotBlobs`` port, on Redis in
+production), the first to take the key's lock fetches, encodes and stores the snapshot; the
+others poll for the bytes and decode them. The lock has a TTL the holder keeps extending while it
+fetches, so a holder that dies is replaced within ``lock_ttl_seconds``.
 
 ``force_refresh`` fetches a new snapshot now under a new key suffix (one per second, so
 concurrent refreshes still share one fetch) and makes it the bucket's current snapshot: later
-calls in this bucket, in any process, get it (Redis keeps a pointer to it).
+calls in this bucket, in any process, get it (the blobs keep a pointer to it).
 """
 
 from __future__ import annotations
@@ -19,46 +19,41 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
 
-import redis.asyncio as aioredis
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
+from oppscan.domain.errors import MarketDataUnavailable
 from oppscan.logs import get_logger
 from oppscan.market.codec import decode_snapshot, encode_snapshot
-from oppscan.market.port import MarketSource
+from oppscan.market.port import MarketSource, SnapshotBlobs
 from oppscan.market.snapshot import MarketSnapshot
-
-MARKET_FETCHES = Counter(
-    "oppscan_market_fetches_total", "Snapshots fetched from a market source", ["source"]
-)
-MARKET_SNAPSHOT_LOOKUPS = Counter(
-    "oppscan_market_snapshot_lookups_total",
-    "Snapshot requests, by where the snapshot came from",
-    ["outcome"],  # memory | redis | fetched
-)
-
-# Compare-and-delete / compare-and-extend: only the holder's token may release or extend a lock.
-_RELEASE = (
-    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-)
-_EXTEND = (
-    "if redis.call('get', KEYS[1]) == ARGV[1] then "
-    "return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"
-)
 
 log = get_logger(__name__)
 
 
-class MarketDataUnavailable(RuntimeError):
-    """No snapshot could be had in time (the fetching process is stuck or the source fails)."""
+class MarketMetrics:
+    """The market cache's counters, registered in the registry ``/metrics`` serves."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.fetches = Counter(
+            "oppscan_market_fetches_total",
+            "Snapshots fetched from a market source",
+            ["source"],
+            registry=registry,
+        )
+        self.lookups = Counter(
+            "oppscan_market_snapshot_lookups_total",
+            "Snapshot requests, by where the snapshot came from",
+            ["outcome"],  # memory | shared | fetched
+            registry=registry,
+        )
 
 
 class SharedMarketData:
     """``MarketData`` over a ``MarketSource``, fetched once per time bucket for everyone.
 
-    ``redis`` may be any ``redis.asyncio.Redis``; snapshots are stored as bytes, so a client that
-    decodes responses is wrapped in a sibling that does not (and closed with this object).
+    Without ``blobs`` the sharing stops at this process (the embedded mode). Without
+    ``metrics`` the counters go to a registry of this object's own.
     """
 
     def __init__(
@@ -66,8 +61,8 @@ class SharedMarketData:
         source: MarketSource,
         *,
         bucket_seconds: float,
-        redis: aioredis.Redis | None = None,
-        key_prefix: str = "oppscan",
+        blobs: SnapshotBlobs | None = None,
+        metrics: MarketMetrics | None = None,
         lock_ttl_seconds: float = 10.0,
         wait_timeout_seconds: float = 120.0,
         poll_seconds: float = 0.05,
@@ -78,13 +73,13 @@ class SharedMarketData:
             raise ValueError("bucket_seconds must be positive")
         self._source = source
         self._bucket_seconds = bucket_seconds
-        self._prefix = key_prefix
+        self._blobs = blobs
+        self._metrics = metrics or MarketMetrics(CollectorRegistry(auto_describe=True))
         self._lock_ttl_ms = int(lock_ttl_seconds * 1000)
         self._wait_timeout = wait_timeout_seconds
         self._poll = poll_seconds
         self._memory_slots = memory_slots
         self._clock = clock
-        self._redis, self._owns_redis = _bytes_client(redis)
         self._cache: OrderedDict[str, MarketSnapshot] = OrderedDict()
         self._inflight: dict[str, asyncio.Task[MarketSnapshot]] = {}
         self._current: dict[str, str] = {}  # bucket key -> the refreshed key that replaced it
@@ -120,30 +115,28 @@ class SharedMarketData:
     async def close(self) -> None:
         for task in list(self._inflight.values()):
             task.cancel()
-        if self._owns_redis and self._redis is not None:
-            await self._redis.aclose()
+        if self._blobs is not None:
+            await self._blobs.close()
         await self._source.close()
 
     async def _resolve(self, bucket_key: str) -> str:
         """The key of the bucket's current snapshot: a refreshed one if anyone refreshed it."""
-        if self._redis is not None:
-            pointer = await self._redis.get(self._data_key(bucket_key) + ":current")
+        if self._blobs is not None:
+            pointer = await self._blobs.get(_pointer(bucket_key))
             if pointer is not None:
-                return bytes(pointer).decode()
+                return pointer.decode()
         return self._current.get(bucket_key, bucket_key)
 
     async def _make_current(self, bucket_key: str, key: str) -> None:
         # Only the present bucket can still be asked for: forget the pointers of older ones.
         self._current = {bucket_key: key}
-        if self._redis is not None:
-            await self._redis.set(
-                self._data_key(bucket_key) + ":current", key, px=self._data_ttl_ms()
-            )
+        if self._blobs is not None:
+            await self._blobs.put(_pointer(bucket_key), key.encode(), self._data_ttl_ms())
 
     async def _get(self, key: str, as_of_ms: int) -> MarketSnapshot:
         cached = self._cache.get(key)
         if cached is not None:
-            MARKET_SNAPSHOT_LOOKUPS.labels(outcome="memory").inc()
+            self._metrics.lookups.labels(outcome="memory").inc()
             return cached
         task = self._inflight.get(key)
         if task is None:
@@ -163,31 +156,29 @@ class SharedMarketData:
             self._cache.popitem(last=False)
 
     async def _load(self, key: str, as_of_ms: int) -> MarketSnapshot:
-        if self._redis is None:
+        if self._blobs is None:
             return await self._fetch(key, as_of_ms)
-        redis = self._redis
-        data_key = self._data_key(key)
-        lock_key = data_key + ":lock"
+        blobs = self._blobs
         deadline = time.monotonic() + self._wait_timeout
         while True:
-            blob = await redis.get(data_key)
+            blob = await blobs.get(key)
             if blob is not None:
-                MARKET_SNAPSHOT_LOOKUPS.labels(outcome="redis").inc()
-                return await asyncio.to_thread(decode_snapshot, bytes(blob))
+                self._metrics.lookups.labels(outcome="shared").inc()
+                return await asyncio.to_thread(decode_snapshot, blob)
             token = uuid.uuid4().hex
-            if await redis.set(lock_key, token, nx=True, px=self._lock_ttl_ms):
-                keeper = asyncio.create_task(self._keep_lock(lock_key, token))
+            if await blobs.try_lock(key, token, self._lock_ttl_ms):
+                keeper = asyncio.create_task(self._keep_lock(key, token))
                 try:
                     # A hung source must not hold the lock (extended by the keeper) forever.
                     async with asyncio.timeout(self._wait_timeout):
                         snapshot = await self._fetch(key, as_of_ms)
                     data = await asyncio.to_thread(encode_snapshot, snapshot)
-                    await redis.set(data_key, data, px=self._data_ttl_ms())
+                    await blobs.put(key, data, self._data_ttl_ms())
                     log.info("market_snapshot_stored", key=key, bytes=len(data))
                     return snapshot
                 finally:
                     keeper.cancel()
-                    await redis.eval(_RELEASE, 1, lock_key, token)  # type: ignore[misc]
+                    await blobs.release_lock(key, token)
             if time.monotonic() > deadline:
                 raise MarketDataUnavailable(
                     f"no market snapshot for {key} within {self._wait_timeout:.0f}s "
@@ -199,8 +190,8 @@ class SharedMarketData:
         started = time.perf_counter()
         snapshot = await self._source.fetch(as_of_ms)
         self.fetches += 1
-        MARKET_FETCHES.labels(source=self._source.name).inc()
-        MARKET_SNAPSHOT_LOOKUPS.labels(outcome="fetched").inc()
+        self._metrics.fetches.labels(source=self._source.name).inc()
+        self._metrics.lookups.labels(outcome="fetched").inc()
         log.info(
             "market_snapshot_fetched",
             key=key,
@@ -210,33 +201,22 @@ class SharedMarketData:
         )
         return snapshot
 
-    async def _keep_lock(self, lock_key: str, token: str) -> None:
-        assert self._redis is not None
+    async def _keep_lock(self, key: str, token: str) -> None:
+        assert self._blobs is not None
         while True:
             await asyncio.sleep(self._lock_ttl_ms / 3000)
             try:
-                await self._redis.eval(_EXTEND, 1, lock_key, token, self._lock_ttl_ms)  # type: ignore[misc]
+                await self._blobs.extend_lock(key, token, self._lock_ttl_ms)
             except Exception as exc:
                 # Keep trying: a keeper that died on one blip would let another process fetch
                 # the same bucket again once the lock lapsed.
-                log.warning("market_lock_extend", key=lock_key, outcome="failed", reason=repr(exc))
-
-    def _data_key(self, key: str) -> str:
-        return f"{self._prefix}:market:{key}"
+                log.warning("market_lock_extend", key=key, outcome="failed", reason=repr(exc))
 
     def _data_ttl_ms(self) -> int:
         # A few buckets: late readers of a bucket still find it, and old buckets go away.
         return int(max(3 * self._bucket_seconds, 30.0) * 1000)
 
 
-def _bytes_client(client: aioredis.Redis | None) -> tuple[aioredis.Redis | None, bool]:
-    if client is None:
-        return None, False
-    kwargs: dict[str, Any] = dict(client.connection_pool.connection_kwargs)
-    if not kwargs.get("decode_responses"):
-        return client, False
-    kwargs["decode_responses"] = False
-    pool = client.connection_pool.__class__(
-        connection_class=client.connection_pool.connection_class, **kwargs
-    )
-    return aioredis.Redis.from_pool(pool), True  # owns the pool: aclose() disconnects it
+def _pointer(bucket_key: str) -> str:
+    """Where the key of a bucket's refreshed snapshot is kept."""
+    return f"{bucket_key}:current"

@@ -1,4 +1,5 @@
-"""The engine port: how a started scan's strategy jobs reach a worker."""
+"""The service's outbound port to the job engine: how a started scan's strategy jobs reach a
+worker. The engine (SAQ, or the embedded queue) implements it; the service owns it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from typing import Protocol
 
 
 class JobQueue(Protocol):
+    async def start(self) -> None:
+        """Connect (SAQ), or start the overdue sweep (the embedded queue)."""
+        ...
+
     async def enqueue_strategies(
         self, scan_id: str, strategy_ids: tuple[str, ...], deadline_at: float
     ) -> None:

@@ -26,6 +26,10 @@ class StrategyRunner:
         self._market = market
         self._strategies = strategies
 
+    @property
+    def strategy_ids(self) -> tuple[str, ...]:
+        return tuple(self._strategies)
+
     async def run(self, scan_id: str, strategy_id: str) -> Applied | None:
         attempt = await self._store.start_strategy(scan_id, strategy_id)
         if attempt is None:

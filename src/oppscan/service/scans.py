@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from oppscan.domain.errors import StoreUnavailable
 from oppscan.domain.models import (
     Opportunity,
     RiskLevel,
@@ -19,14 +20,14 @@ from oppscan.domain.models import (
     ScanStatus,
     ScanView,
 )
-from oppscan.engine.port import JobQueue
 from oppscan.logs import get_logger
 from oppscan.market.port import MarketData
 from oppscan.service.errors import InvalidRequest, RateLimited, ScanNotFound
+from oppscan.service.ports import JobQueue
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput, fingerprint, normalise, normalise_symbol
 from oppscan.settings import Settings
-from oppscan.store.port import ScanStore, StoreUnavailable
+from oppscan.store.port import ScanStore
 from oppscan.strategies.base import Strategy, StrategyInfo
 
 log = get_logger("oppscan.scans")
@@ -91,6 +92,10 @@ class ScanService:
 
     def universe(self) -> tuple[str, ...]:
         return self._market.universe()
+
+    async def ping(self) -> None:
+        """Readiness: the store answers (``StoreUnavailable`` otherwise)."""
+        await self._store.ping()
 
     # -- start ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ Every change runs without awaiting anything in its middle, so it is atomic on th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from oppscan.domain.models import (
@@ -33,8 +34,9 @@ class _Scan:
 
 
 class InMemoryScanStore:
-    def __init__(self, result_ttl_seconds: int) -> None:
+    def __init__(self, result_ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
         self._ttl = result_ttl_seconds
+        self._clock = clock
         self._scans: dict[str, _Scan] = {}
         self._by_user: dict[str, dict[str, float]] = {}
         self._fingerprints: dict[tuple[str, str], tuple[str, float]] = {}
@@ -44,7 +46,7 @@ class InMemoryScanStore:
         return None
 
     async def now(self) -> float:
-        return time.time()
+        return self._clock()
 
     async def close(self) -> None:
         return None
@@ -52,7 +54,7 @@ class InMemoryScanStore:
     def _current(self, scan_id: str) -> tuple[_Scan | None, float]:
         """The scan as every change and read starts from: expired ones gone, overdue ones
         finished."""
-        now = time.time()
+        now = self._clock()
         scan = self._live(scan_id)
         if scan is not None:
             self._finish_if_overdue(scan, now)
@@ -60,7 +62,7 @@ class InMemoryScanStore:
 
     def _live(self, scan_id: str) -> _Scan | None:
         scan = self._scans.get(scan_id)
-        if scan is not None and scan.expires_at <= time.time():
+        if scan is not None and scan.expires_at <= self._clock():
             del self._scans[scan_id]
             self._by_user.get(scan.record.user_id, {}).pop(scan_id, None)
             return None
@@ -84,7 +86,7 @@ class InMemoryScanStore:
         owner = self._owner(user_id, fingerprint)
         if owner is not None:
             return owner
-        self._fingerprints[(user_id, fingerprint)] = (scan_id, time.time() + ttl_seconds)
+        self._fingerprints[(user_id, fingerprint)] = (scan_id, self._clock() + ttl_seconds)
         return None
 
     async def fingerprint_owner(self, user_id: str, fingerprint: str) -> str | None:
@@ -92,7 +94,7 @@ class InMemoryScanStore:
 
     def _owner(self, user_id: str, fingerprint: str) -> str | None:
         entry = self._fingerprints.get((user_id, fingerprint))
-        if entry is None or entry[1] <= time.time():
+        if entry is None or entry[1] <= self._clock():
             self._fingerprints.pop((user_id, fingerprint), None)
             return None
         return entry[0]
@@ -102,7 +104,7 @@ class InMemoryScanStore:
     ) -> bool:
         if self._owner(user_id, fingerprint) != old_scan_id:
             return False
-        self._fingerprints[(user_id, fingerprint)] = (new_scan_id, time.time() + ttl_seconds)
+        self._fingerprints[(user_id, fingerprint)] = (new_scan_id, self._clock() + ttl_seconds)
         return True
 
     async def get_view(self, scan_id: str, all_results: bool = False) -> ScanView | None:
@@ -178,7 +180,7 @@ class InMemoryScanStore:
         return Applied(status, True, status.value)
 
     async def finish_overdue(self, limit: int = 100) -> list[str]:
-        now = time.time()
+        now = self._clock()
         done = []
         for scan_id in list(self._scans):
             scan = self._live(scan_id)
@@ -204,7 +206,7 @@ class InMemoryScanStore:
         return out
 
     async def recent_starts(self, user_id: str, window_seconds: int) -> int:
-        now = time.time()
+        now = self._clock()
         window_start = now - now % window_seconds
         starts = [t for t in self._starts.get(user_id, []) if t >= window_start]
         self._starts[user_id] = starts
@@ -212,7 +214,7 @@ class InMemoryScanStore:
 
     async def record_start(self, user_id: str, window_seconds: int) -> None:
         await self.recent_starts(user_id, window_seconds)  # drops the starts of past windows
-        self._starts.setdefault(user_id, []).append(time.time())
+        self._starts.setdefault(user_id, []).append(self._clock())
 
     # -- the shared transitions ---------------------------------------------------------------
 

@@ -22,10 +22,6 @@ from oppscan.domain.models import (
 )
 
 
-class StoreUnavailable(Exception):
-    """The store cannot be reached. Never to be answered as "not found"."""
-
-
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What a state change did: ``changed`` is False for a duplicate or late write."""

@@ -24,6 +24,7 @@ from redis.exceptions import ClusterDownError, OutOfMemoryError, ReadOnlyError, 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from oppscan.domain.errors import StoreUnavailable
 from oppscan.domain.models import (
     ScanRecord,
     ScanRequest,
@@ -34,7 +35,7 @@ from oppscan.domain.models import (
     StrategyStatus,
 )
 from oppscan.store import redis_scripts
-from oppscan.store.port import Applied, StoreUnavailable
+from oppscan.store.port import Applied
 
 # Redis cannot serve now (down, loading, read-only replica after a failover, out of memory, a
 # cluster slot moving): the caller answers 503, never a 500 and never "not found".
@@ -60,10 +61,12 @@ async def _reachable() -> AsyncIterator[None]:
         raise StoreUnavailable(f"redis unavailable: {exc!r}") from exc
 
 
-def connect(url: str) -> aioredis.Redis:
+def connect(url: str, *, decode_responses: bool = True) -> aioredis.Redis:
+    """A client with the timeouts every oppscan connection uses; ``decode_responses=False`` for
+    binary values (encoded market snapshots)."""
     return aioredis.Redis.from_url(
         url,
-        decode_responses=True,
+        decode_responses=decode_responses,
         socket_timeout=5,
         socket_connect_timeout=2,
         health_check_interval=15,

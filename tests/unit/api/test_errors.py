@@ -11,9 +11,9 @@ from fastapi import FastAPI, Query
 
 from oppscan.api.errors import install_error_handlers
 from oppscan.auth import TokenInvalid
+from oppscan.domain.errors import StoreUnavailable
 from oppscan.service.errors import InvalidRequest, RateLimited, ScanNotFound
 from oppscan.service.requests import DiscoverInput
-from oppscan.store.port import StoreUnavailable
 
 
 def _app() -> FastAPI:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from oppscan.api.app import create_app
+from oppscan.bootstrap import web_app
 from oppscan.settings import Settings
 
 
 def test_every_api_route_documents_bearer_auth_and_the_probes_do_not() -> None:
-    schema = create_app(Settings()).openapi()
+    schema = web_app(Settings()).openapi()
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     api = {p: ops for p, ops in schema["paths"].items() if p.startswith("/api/v1/")}
     assert "/api/v1/opportunities/status/{scan_id}" in api

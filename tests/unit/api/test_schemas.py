@@ -4,16 +4,6 @@ from __future__ import annotations
 
 import orjson
 
-from oppscan.api.schemas import (
-    StatusReply,
-    iso,
-    render_catalog,
-    render_discover,
-    render_results,
-    render_status,
-    render_summary,
-    status_json,
-)
 from oppscan.domain.models import (
     Opportunity,
     RiskLevel,
@@ -23,6 +13,16 @@ from oppscan.domain.models import (
     ScanView,
     StrategyState,
     StrategyStatus,
+)
+from oppscan.schemas import (
+    StatusReply,
+    iso,
+    render_catalog,
+    render_discover,
+    render_results,
+    render_status,
+    render_summary,
+    status_json,
 )
 from oppscan.service.scans import ResultsPage, Started, StrategyPerformance
 from oppscan.strategies.base import StrategyInfo

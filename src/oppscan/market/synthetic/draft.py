@@ -186,9 +186,6 @@ class MarketDraft:
         """Record one planted structure as ground truth."""
         self.ground_truth.append(planted)
 
-    def bars_per_day(self, timeframe: str) -> float:
-        return {"1m": 1440.0, "1h": 24.0, "4h": 6.0, "1d": 1.0}[timeframe]
-
 
 def _stable_hash(text: str) -> int:
     # Python's hash() is salted per process; a planter's stream must be the same everywhere.

@@ -13,11 +13,6 @@ from oppscan.market.synthetic.listing import build_listing
 from oppscan.market.synthetic.plants import plant_all
 from oppscan.market.synthetic.render import render_snapshot
 
-# A whole snapshot is several kinds of market data; a real exchange answers each with its own
-# request. Every one of them waits the configured latency, concurrently as a real client would
-# issue them, so a fetch takes about ``latency_ms`` in all.
-_DATA_KINDS = ("ohlcv", "tickers", "order_books", "funding", "futures", "options")
-
 
 class SyntheticSource:
     """A ``MarketSource``: the market is a pure function of ``seed`` and the minute of ``as_of_ms``.
@@ -72,8 +67,8 @@ class SyntheticSource:
 
     async def fetch(self, as_of_ms: int) -> MarketSnapshot:
         if self.latency_ms > 0:
-            delay = self.latency_ms / 1000.0
-            await asyncio.gather(*(asyncio.sleep(delay) for _kind in _DATA_KINDS))
+            # Every kind of data is fetched concurrently: the whole fetch takes about one latency.
+            await asyncio.sleep(self.latency_ms / 1000.0)
         return await asyncio.to_thread(self.build, as_of_ms)
 
     def ground_truth(self, as_of_ms: int | None = None) -> list[Planted]:
