@@ -2,9 +2,10 @@
 
 A strategy is an object with ``info: StrategyInfo`` and a pure ``scan(market, request)``; it makes
 opportunities with ``build_opportunity`` and costs them against the real book with ``walk_book``,
-``round_trip`` or ``cheapest_round_trip``. The strategies themselves live in one subpackage per
-family (``spot``, ``relative_value``, ``derivatives``, ``portfolio``) and the catalog in
-``registry``; neither is imported here, so importing this package stays cheap.
+``round_trip`` or ``cheapest_round_trip`` (``book_mid``, ``depth_usd``, ``capacity_usd`` and
+``taker_cost`` read a book's price, depth and a fee). The strategies themselves live in one
+subpackage per family (``spot``, ``relative_value``, ``derivatives``, ``portfolio``) and the
+catalog in ``registry``; neither is imported here, so importing this package stays cheap.
 """
 
 from oppscan.strategies.base import (
@@ -18,8 +19,12 @@ from oppscan.strategies.base import (
 from oppscan.strategies.costs import (
     Execution,
     LiquidityGates,
+    book_mid,
+    capacity_usd,
     cheapest_round_trip,
+    depth_usd,
     round_trip,
+    taker_cost,
     walk_book,
 )
 
@@ -31,8 +36,12 @@ __all__ = [
     "StrategyInfo",
     "StrategyRequest",
     "StrategySkipped",
+    "book_mid",
     "build_opportunity",
+    "capacity_usd",
     "cheapest_round_trip",
+    "depth_usd",
     "round_trip",
+    "taker_cost",
     "walk_book",
 ]

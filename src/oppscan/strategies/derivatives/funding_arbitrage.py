@@ -22,8 +22,14 @@ import numpy as np
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import Funding, MarketSnapshot
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import book_mid, capacity_usd, walk_book
+from oppscan.strategies import (
+    StrategyInfo,
+    StrategyRequest,
+    book_mid,
+    build_opportunity,
+    capacity_usd,
+    walk_book,
+)
 
 HOLDING_DAYS = 7.0
 PERP_LEVERAGE = 3.0  # the perp legs are margined at 1/3 of their notional

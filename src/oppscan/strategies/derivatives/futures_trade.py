@@ -23,8 +23,14 @@ import numpy as np
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import TIMEFRAME_MS, DatedFuture, MarketSnapshot
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import book_mid, capacity_usd, walk_book
+from oppscan.strategies import (
+    StrategyInfo,
+    StrategyRequest,
+    book_mid,
+    build_opportunity,
+    capacity_usd,
+    walk_book,
+)
 
 TREND_WINDOWS = {"4h": 60, "1h": 120}  # bars: 10 days and 5 days
 TREND_Z = 3.2  # combined drift z; about 0.1% of random walks pass (two-sided)

@@ -20,7 +20,7 @@ import numpy as np
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import MarketSnapshot
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies import StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.options_math import (
     ChainModel,
     bs_greeks,

@@ -26,8 +26,13 @@ from scipy.special import ndtri
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot, OptionChain
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import capacity_usd, taker_cost
+from oppscan.strategies import (
+    StrategyInfo,
+    StrategyRequest,
+    build_opportunity,
+    capacity_usd,
+    taker_cost,
+)
 from oppscan.strategies.options_math import (
     bs_greeks,
     model_chain,

@@ -15,7 +15,7 @@ from scipy.special import ndtri
 
 from oppscan.domain.models import Portfolio
 from oppscan.market.snapshot import FloatArray, MarketSnapshot
-from oppscan.strategies.base import StrategyRequest, StrategySkipped
+from oppscan.strategies import StrategyRequest, StrategySkipped
 
 PERIODS_PER_YEAR = {"1h": 24 * 365.0, "4h": 6 * 365.0, "1d": 365.0}
 # A portfolio trade may take the depth within this band of the touch, and this share of the volume.

@@ -22,8 +22,7 @@ from scipy.optimize import LinearConstraint, minimize
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import FloatArray, MarketSnapshot
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import taker_cost
+from oppscan.strategies import StrategyInfo, StrategyRequest, build_opportunity, taker_cost
 from oppscan.strategies.portfolio.portfolio_math import (
     PERIODS_PER_YEAR,
     PortfolioView,

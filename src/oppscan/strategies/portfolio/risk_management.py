@@ -21,8 +21,13 @@ import numpy as np
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import capacity_usd, taker_cost
+from oppscan.strategies import (
+    StrategyInfo,
+    StrategyRequest,
+    build_opportunity,
+    capacity_usd,
+    taker_cost,
+)
 from oppscan.strategies.portfolio.portfolio_math import (
     DEPTH_BAND_BPS,
     VOLUME_SHARE,

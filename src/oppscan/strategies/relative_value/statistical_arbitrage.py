@@ -15,9 +15,15 @@ import numpy as np
 
 from oppscan.domain.models import Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
+from oppscan.strategies import (
+    Execution,
+    LiquidityGates,
+    StrategyInfo,
+    StrategyRequest,
+    build_opportunity,
+    round_trip,
+)
 from oppscan.strategies import indicators as ind
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import Execution, LiquidityGates, round_trip
 from oppscan.strategies.market_views import log_close_matrix
 from oppscan.strategies.relative_value.legs import relative_value_leg
 

@@ -8,8 +8,7 @@ from typing import Any
 
 from oppscan.domain.models import Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import Execution
+from oppscan.strategies import Execution, StrategyInfo, StrategyRequest, build_opportunity
 
 SymbolLook = Callable[[MarketSnapshot, StrategyRequest, str], Opportunity | None]
 

@@ -16,9 +16,8 @@ import numpy as np
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
+from oppscan.strategies import StrategyInfo, StrategyRequest, build_opportunity, depth_usd
 from oppscan.strategies import indicators as ind
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
-from oppscan.strategies.costs import depth_usd
 from oppscan.strategies.market_views import reference_bars
 
 INFO = StrategyInfo(

@@ -14,9 +14,8 @@ import numpy as np
 
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
+from oppscan.strategies import LiquidityGates, StrategyInfo, StrategyRequest, cheapest_round_trip
 from oppscan.strategies import indicators as ind
-from oppscan.strategies.base import StrategyInfo, StrategyRequest
-from oppscan.strategies.costs import LiquidityGates, cheapest_round_trip
 from oppscan.strategies.market_views import held_usd, reference_bars
 from oppscan.strategies.spot.directional import directional_opportunity, scan_symbols
 
