@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run test lint format bench clean
+.PHONY: install browser run test test-unit lint format bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,20 @@ run: install
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# Every test, with coverage of src/oppscan and its floor ([tool.coverage.*] in pyproject.toml).
 test: install browser
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --cov
 
+# The fast, pure layer (under a minute): no Redis, no oppscan processes, no browser, no coverage.
+test-unit: install
+	$(VENV)/bin/pytest -m "not redis and not processes and not browser" tests/unit tests/contract
+
+# The same commands run as pre-commit hooks (.pre-commit-config.yaml).
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks
@@ -47,4 +54,4 @@ bench: install
 	$(VENV)/bin/python -m benchmarks.run --out docs/benchmarks.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage

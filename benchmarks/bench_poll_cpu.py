@@ -13,6 +13,7 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -46,12 +47,12 @@ async def _call(app: FastAPI, path: str, headers: list[tuple[bytes, bytes]]) -> 
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     await app(scope, receive, send)

@@ -97,10 +97,10 @@ def test_a_scan_started_from_the_page_shows_progress_states_and_results(
     rows = page.locator("#results-rows tr")
     expect(rows.first.locator("td").nth(exchange_col)).to_be_visible()  # not "No opportunity."
     for row in rows.all():
-        cells = row.locator("td").all_inner_texts()
-        assert re.fullmatch(r"[A-Z0-9]+/[A-Z0-9]+(:[A-Z0-9]+)?", cells[symbol_col]), cells
-        assert cells[exchange_col] in EXCHANGES, cells
-        assert cells[strategy_col] in names.values(), cells
+        texts = row.locator("td").all_inner_texts()
+        assert re.fullmatch(r"[A-Z0-9]+/[A-Z0-9]+(:[A-Z0-9]+)?", texts[symbol_col]), texts
+        assert texts[exchange_col] in EXCHANGES, texts
+        assert texts[strategy_col] in names.values(), texts
 
     page.screenshot(path=tmp_path / "scan-finished.png", full_page=True)
     assert problems == [], problems

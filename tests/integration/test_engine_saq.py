@@ -16,6 +16,8 @@ from tests.conftest import TEST_REDIS_URL
 from tests.integration.inprocess import running
 from tests.integration.processes import purge
 
+pytestmark = pytest.mark.redis
+
 SPOT = ["spot_momentum_strategy", "spot_mean_reversion", "spot_breakout_strategy"]
 ALICE = Principal("alice", tier="enterprise")
 
@@ -40,12 +42,13 @@ def terminal(view: ScanView) -> bool:
 async def test_a_scan_runs_to_complete_over_two_workers(key_prefix: str) -> None:
     async with running(settings_for(key_prefix), workers=2) as c:
         started = await c.service.start(ALICE, DiscoverInput(strategy_ids=SPOT))
-        seen_progress = []
-        view = await until(
-            c,
-            started.record.scan_id,
-            lambda v: seen_progress.append(v.record.strategies_completed) or terminal(v),
-        )
+        seen_progress: list[int] = []
+
+        def note_progress(v: ScanView) -> bool:
+            seen_progress.append(v.record.strategies_completed)
+            return terminal(v)
+
+        view = await until(c, started.record.scan_id, note_progress)
         assert view.record.status is ScanStatus.COMPLETE
         assert all(s.status is StrategyStatus.DONE for s in view.strategies.values())
         assert all(s.attempts == 1 for s in view.strategies.values())

@@ -8,7 +8,6 @@ the process that answered (``X-Oppscan-Process``), and the test checks that all 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import threading
 import time
@@ -23,11 +22,11 @@ from oppscan.auth import issue_token
 from oppscan.domain.models import ScanView
 from oppscan.settings import Settings
 from oppscan.store.redis_store import RedisScanStore, connect
+from tests.conftest import TEST_REDIS_URL
 from tests.integration.processes import Cluster, cluster_env, free_port, purge
 
-pytestmark = pytest.mark.processes
+pytestmark = [pytest.mark.processes, pytest.mark.redis]
 
-REDIS_URL = os.environ.get("OPPSCAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SECRET = "multiprocess-test-secret-of-at-least-32-bytes"
 DEADLINE = 60
 SPOT = "spot_momentum_strategy,spot_mean_reversion,spot_breakout_strategy"
@@ -38,7 +37,7 @@ TERMINAL = {"complete", "partial", "failed", "cancelled"}
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     prefix = f"oppscan-test-{uuid.uuid4().hex[:12]}"
     env = cluster_env(
-        REDIS_URL,
+        TEST_REDIS_URL,
         prefix,
         SECRET,
         OPPSCAN_SCAN_DEADLINE_SECONDS=str(DEADLINE),
@@ -56,7 +55,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield c
     finally:
         c.stop()
-        purge(REDIS_URL, prefix)
+        purge(TEST_REDIS_URL, prefix)
 
 
 def token(user: str) -> str:
@@ -76,7 +75,7 @@ def fresh_client(user: str | None) -> httpx.Client:
 
 async def read_view(c: Cluster, scan_id: str) -> ScanView:
     store = RedisScanStore(
-        connect(REDIS_URL), prefix=c.env["OPPSCAN_KEY_PREFIX"], result_ttl_seconds=600
+        connect(TEST_REDIS_URL), prefix=c.env["OPPSCAN_KEY_PREFIX"], result_ttl_seconds=600
     )
     try:
         view = await store.get_view(scan_id)

@@ -73,7 +73,7 @@ def test_malformed_token_is_refused(settings: Settings, garbage: str) -> None:
 
 
 def test_unsigned_token_is_refused(settings: Settings) -> None:
-    token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, None, algorithm="none")
+    token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, "", algorithm="none")
     with pytest.raises(TokenInvalid, match="algorithm"):
         verify_token(settings, token)
 

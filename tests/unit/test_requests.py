@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from oppscan.domain.models import RiskLevel
+from oppscan.domain.models import RiskLevel, ScanRequest
 from oppscan.service.errors import InvalidRequest
 from oppscan.service.requests import DiscoverInput, fingerprint, normalise
 
@@ -13,7 +13,7 @@ CATALOG = ["spot_momentum_strategy", "spot_mean_reversion", "pairs_trading"]
 UNIVERSE = [f"C{i}/USDT" for i in range(40)] + ["BTC/USDT", "ETH/USDT"]
 
 
-def norm(allowed: set[str] | None = None, **body: object) -> object:
+def from_body(body: dict[str, object], allowed: set[str] | None = None) -> ScanRequest:
     return normalise(
         DiscoverInput.model_validate(body),
         catalog=CATALOG,
@@ -22,26 +22,30 @@ def norm(allowed: set[str] | None = None, **body: object) -> object:
     )
 
 
+def norm(allowed: set[str] | None = None, **body: object) -> ScanRequest:
+    return from_body(body, allowed)
+
+
 def test_defaults_pick_every_allowed_strategy_and_the_whole_universe() -> None:
     request = norm()
-    assert request.strategy_ids == tuple(sorted(CATALOG))  # type: ignore[attr-defined]
-    assert request.symbols == ()  # type: ignore[attr-defined]
-    assert request.capital_usd == 10_000  # type: ignore[attr-defined]
+    assert request.strategy_ids == tuple(sorted(CATALOG))
+    assert request.symbols == ()
+    assert request.capital_usd == 10_000
     limited = norm(allowed={"pairs_trading"})
-    assert limited.strategy_ids == ("pairs_trading",)  # type: ignore[attr-defined]
+    assert limited.strategy_ids == ("pairs_trading",)
 
 
 def test_lists_and_comma_strings_mean_the_same() -> None:
     a = norm(strategy_ids="pairs_trading, spot_momentum_strategy", symbols="btc,eth")
     b = norm(strategy_ids=["spot_momentum_strategy", "pairs_trading"], symbols=["ETH/USDT", "BTC"])
     assert a == b
-    assert fingerprint(a) == fingerprint(b)  # type: ignore[arg-type]
+    assert fingerprint(a) == fingerprint(b)
 
 
 def test_force_refresh_does_not_change_the_fingerprint_but_capital_does() -> None:
     base = norm()
-    assert fingerprint(norm(force_refresh=True)) == fingerprint(base)  # type: ignore[arg-type]
-    assert fingerprint(norm(capital_usd=5000)) != fingerprint(base)  # type: ignore[arg-type]
+    assert fingerprint(norm(force_refresh=True)) == fingerprint(base)
+    assert fingerprint(norm(capital_usd=5000)) != fingerprint(base)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +67,7 @@ def test_force_refresh_does_not_change_the_fingerprint_but_capital_does() -> Non
 )
 def test_bad_input_names_the_field_and_what_is_allowed(body: dict[str, object], field: str) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        norm(**body)
+        from_body(body)
     assert caught.value.field == field
     assert caught.value.allowed
 
@@ -77,7 +81,7 @@ def test_a_strategy_the_token_does_not_allow_is_refused_with_the_allowed_ones() 
 
 def test_asset_tiers_narrow_the_universe_by_size_rank() -> None:
     request = norm(asset_tiers=["large_cap"])
-    assert request.symbols == tuple(sorted(UNIVERSE[:10]))  # type: ignore[attr-defined]
+    assert request.symbols == tuple(sorted(UNIVERSE[:10]))
 
 
 def test_filters_and_portfolio_are_normalised() -> None:
@@ -87,8 +91,9 @@ def test_filters_and_portfolio_are_normalised() -> None:
             "holdings": [{"symbol": "eth", "quantity": 2}, {"symbol": "BTC", "quantity": 1}]
         },
     )
-    assert request.filters.risk_levels == (RiskLevel.LOW, RiskLevel.MEDIUM)  # type: ignore[attr-defined]
-    held = [h.symbol for h in request.portfolio.holdings]  # type: ignore[attr-defined]
+    assert request.filters.risk_levels == (RiskLevel.LOW, RiskLevel.MEDIUM)
+    assert request.portfolio is not None
+    held = [h.symbol for h in request.portfolio.holdings]
     assert held == ["BTC/USDT", "ETH/USDT"]
 
 

@@ -26,6 +26,9 @@ class Recorded:
         self.fail = fail
         self.enqueued: list[str] = []
 
+    async def start(self) -> None:
+        return None
+
     async def enqueue_strategies(
         self, scan_id: str, strategy_ids: tuple[str, ...], deadline_at: float
     ) -> None:

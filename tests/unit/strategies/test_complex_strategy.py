@@ -3,12 +3,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from derivatives_market import option_chain, snapshot
 
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.derivatives.complex_strategy import STRATEGY
+from tests.unit.strategies.derivatives_market import option_chain, snapshot
 
 REQUEST = StrategyRequest(capital_usd=20_000.0)
 

@@ -2,10 +2,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from derivatives_market import fair_funding, snapshot
 
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.derivatives.funding_arbitrage import STRATEGY
+from tests.unit.strategies.derivatives_market import fair_funding, snapshot
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "SOL/USDT": 140.0}
 REQUEST = StrategyRequest(capital_usd=20_000.0)

@@ -1,10 +1,11 @@
 from dataclasses import replace
 
 import pytest
-from derivatives_market import dated_future, snapshot
 
+from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.derivatives.futures_trade import STRATEGY
+from tests.unit.strategies.derivatives_market import dated_future, snapshot
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "SOL/USDT": 140.0, "LINK/USDT": 12.5}
 REQUEST = StrategyRequest(capital_usd=10_000.0)
@@ -44,7 +45,7 @@ def test_downtrend_is_shorted() -> None:
     assert found[0].evidence["funding_cost_bps"] < 0
 
 
-def _with_future(basis_annual: float, days: int = 90):  # type: ignore[no-untyped-def]
+def _with_future(basis_annual: float, days: int = 90) -> MarketSnapshot:
     market = snapshot(PRICES, seed=5)
     future = dated_future("ETH/USDT", days, 3_000.0, basis_annual)
     return replace(market, futures={("okx", "ETH/USDT"): (future,)})

@@ -2,12 +2,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from derivatives_market import option_chain, snapshot
 
 from oppscan.domain.models import Holding, Portfolio
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
 from oppscan.strategies.portfolio.hedge_position import STRATEGY
+from tests.unit.strategies.derivatives_market import option_chain, snapshot
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "SOL/USDT": 140.0}
 PORTFOLIO = Portfolio(

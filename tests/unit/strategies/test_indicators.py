@@ -56,7 +56,14 @@ def test_macd_matches_talib(ohlc: dict[str, np.ndarray]) -> None:
 
 def test_bollinger_matches_talib(ohlc: dict[str, np.ndarray]) -> None:
     ours = ind.bollinger(ohlc["close"], 20, 2.0)
-    up, mid, low = talib.BBANDS(ohlc["close"], timeperiod=20, nbdevup=2, nbdevdn=2, matype=0)
+    # The stub types matype as an Enum that talib does not export; at run time MA_Type.SMA is 0.
+    up, mid, low = talib.BBANDS(
+        ohlc["close"],
+        timeperiod=20,
+        nbdevup=2,
+        nbdevdn=2,
+        matype=0,  # type: ignore[arg-type]
+    )
     close_enough(ours.upper, up)
     close_enough(ours.middle, mid)
     close_enough(ours.lower, low)

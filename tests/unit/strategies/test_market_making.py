@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from spot_market_builder import SpotMarketBuilder, random_walk
 
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.spot.market_making import STRATEGY
+from tests.unit.strategies.spot_market_builder import SpotMarketBuilder, random_walk
 
 
 def market(vol_1m: float, spread_bps: float, level_usd: float = 100_000.0) -> SpotMarketBuilder:

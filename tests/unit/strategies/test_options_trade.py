@@ -2,12 +2,12 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from derivatives_market import option_chain, realised_vol, snapshot
 
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.derivatives.options_trade import STRATEGY
 from oppscan.strategies.derivatives.options_trade import realised_vol as strategy_rv
+from tests.unit.strategies.derivatives_market import option_chain, realised_vol, snapshot
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0}
 REQUEST = StrategyRequest(capital_usd=50_000.0)

@@ -24,7 +24,7 @@ from oppscan.domain.models import Holding, Opportunity, Portfolio
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.source import SyntheticSource
-from oppscan.strategies.base import StrategyRequest, StrategySkipped
+from oppscan.strategies.base import Strategy, StrategyRequest, StrategySkipped
 from oppscan.strategies.derivatives import (
     complex_strategy,
     funding_arbitrage,
@@ -161,7 +161,9 @@ def _portfolio(market: MarketSnapshot) -> Portfolio:
 
 
 @pytest.mark.parametrize("scanner", PORTFOLIO_SCANNERS, ids=lambda s: s.info.id)
-def test_portfolio_scanners_skip_without_holdings(planted: list[Scanned], scanner) -> None:  # type: ignore[no-untyped-def]
+def test_portfolio_scanners_skip_without_holdings(
+    planted: list[Scanned], scanner: Strategy
+) -> None:
     assert scanner.info.needs_portfolio
     for portfolio in (None, Portfolio(cash_usd=1_000.0)):
         with pytest.raises(StrategySkipped, match="no holdings in the request"):

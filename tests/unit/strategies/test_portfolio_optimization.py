@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
-from derivatives_market import snapshot
 
-from oppscan.domain.models import Holding, Portfolio
+from oppscan.domain.models import Holding, Opportunity, Portfolio
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
 from oppscan.strategies.portfolio.portfolio_optimization import (
     STRATEGY,
@@ -10,6 +9,7 @@ from oppscan.strategies.portfolio.portfolio_optimization import (
     max_sharpe_weights,
     risk_parity_weights,
 )
+from tests.unit.strategies.derivatives_market import snapshot
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "LINK/USDT": 12.5}
 # LINK drifts up 0.3% a day more than the others: a year of it is a clear Sharpe advantage.
@@ -24,7 +24,7 @@ PORTFOLIO = Portfolio(
 )
 
 
-def _scan(portfolio: Portfolio | None):  # type: ignore[no-untyped-def]
+def _scan(portfolio: Portfolio | None) -> list[Opportunity]:
     market = snapshot(PRICES, seed=5, drift_per_bar=DRIFT)
     return STRATEGY.scan(market, StrategyRequest(capital_usd=50_000.0, portfolio=portfolio))
 

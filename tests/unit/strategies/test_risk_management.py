@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
-from derivatives_market import snapshot
 
-from oppscan.domain.models import Holding, Portfolio
+from oppscan.domain.models import Holding, Opportunity, Portfolio
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
 from oppscan.strategies.portfolio.portfolio_math import herfindahl, tail_risk
 from oppscan.strategies.portfolio.risk_management import STRATEGY
+from tests.unit.strategies.derivatives_market import snapshot
 
 PRICES = {"BTC/USDT": 90_000.0, "ETH/USDT": 3_000.0, "LINK/USDT": 12.5}
 CONCENTRATED = Portfolio(
@@ -18,7 +18,7 @@ CONCENTRATED = Portfolio(
 )
 
 
-def _scan(portfolio: Portfolio | None, capital: float = 50_000.0):  # type: ignore[no-untyped-def]
+def _scan(portfolio: Portfolio | None, capital: float = 50_000.0) -> list[Opportunity]:
     return STRATEGY.scan(snapshot(PRICES, seed=8), StrategyRequest(capital, portfolio))
 
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from spot_market_builder import SpotMarketBuilder, random_walk
 
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.spot.spot_breakout import STRATEGY
+from tests.unit.strategies.spot_market_builder import SpotMarketBuilder, random_walk
 
 N = 320
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from spot_market_builder import SpotMarketBuilder, random_walk
 
 from oppscan.domain.models import Holding, Portfolio
 from oppscan.market.snapshot import Fees
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.spot.spot_mean_reversion import STRATEGY
+from tests.unit.strategies.spot_market_builder import SpotMarketBuilder, random_walk
 
 N = 400
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from spot_market_builder import SpotMarketBuilder, random_walk
 
 from oppscan.domain.models import Holding, Portfolio
 from oppscan.market.snapshot import Fees
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.spot.spot_momentum import STRATEGY
+from tests.unit.strategies.spot_market_builder import SpotMarketBuilder, random_walk
 
 BARS = {"1h": 300, "4h": 200, "1d": 200}
 VOL = {"1h": 0.006, "4h": 0.012, "1d": 0.03}

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from spot_market_builder import SpotMarketBuilder
 
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.relative_value.statistical_arbitrage import STRATEGY
+from tests.unit.strategies.spot_market_builder import SpotMarketBuilder
 
 N = 600
 
