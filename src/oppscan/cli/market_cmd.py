@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from oppscan.market.codec import write_snapshot
-from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.sources import build_source
 from oppscan.settings import Settings
 
@@ -30,12 +29,24 @@ def _market() -> None:
 _err = Console(stderr=True)
 
 
-async def _fetch_once(settings: Settings) -> MarketSnapshot:
+async def _record(settings: Settings, file: Path) -> str:
+    """Fetch one snapshot and write it; what was recorded, as one line.
+
+    The snapshot never leaves the coroutine: on Python 3.11 ``asyncio.run`` formats the repr of
+    its main task (result included) when it restores the Ctrl-C handler, and the repr of a whole
+    snapshot took about 13 s.
+    """
     source = build_source(settings)
     try:
-        return await source.fetch(int(time.time() * 1000))
+        snapshot = await source.fetch(int(time.time() * 1000))
     finally:
         await source.close()
+    size = write_snapshot(file, snapshot)
+    return (
+        f"recorded {snapshot.source}: {len(snapshot.symbols)} symbols on "
+        f"{len(snapshot.exchanges)} exchanges, {len(snapshot.ohlcv)} bar series, "
+        f"{size / 1e6:.1f} MB -> {file}"
+    )
 
 
 @market_app.command()
@@ -46,15 +57,14 @@ def record(
 
     Replay it with OPPSCAN_MARKET_SOURCE=<file>.
     """
+    if not file.parent.is_dir():
+        # Say it before fetching a whole market that could not be written.
+        _err.print(f"[bold red]error:[/] FILE: no such folder: {file.parent}")
+        raise typer.Exit(2)
     settings = Settings()
     try:
-        snapshot = asyncio.run(_fetch_once(settings))
+        recorded = asyncio.run(_record(settings, file))
     except (ValueError, RuntimeError, OSError) as exc:
         _err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(1) from exc
-    size = write_snapshot(file, snapshot)
-    _out.print(
-        f"recorded {snapshot.source}: {len(snapshot.symbols)} symbols on "
-        f"{len(snapshot.exchanges)} exchanges, {len(snapshot.ohlcv)} bar series, "
-        f"{size / 1e6:.1f} MB -> {file}"
-    )
+    _out.print(recorded)

@@ -40,16 +40,16 @@ def assert_equal_snapshots(a: MarketSnapshot, b: MarketSnapshot) -> None:
             left, right = getattr(bars, column), getattr(b.ohlcv[key], column)
             assert left.dtype == right.dtype and np.array_equal(left, right), (key, column)
     assert a.books.keys() == b.books.keys()
-    for key, book in a.books.items():
-        assert np.array_equal(book.bids, b.books[key].bids)
-        assert np.array_equal(book.asks, b.books[key].asks)
+    for venue, book in a.books.items():
+        assert np.array_equal(book.bids, b.books[venue].bids)
+        assert np.array_equal(book.asks, b.books[venue].asks)
     assert a.options.keys() == b.options.keys()
-    for key, chain in a.options.items():
-        other = b.options[key]
+    for venue, chain in a.options.items():
+        other = b.options[venue]
         assert chain.underlying_price == other.underlying_price
         for column in ("strikes", "expiries_ms", "is_call", "bids", "asks", "iv"):
             left, right = getattr(chain, column), getattr(other, column)
-            assert left.dtype == right.dtype and np.array_equal(left, right), (key, column)
+            assert left.dtype == right.dtype and np.array_equal(left, right), (venue, column)
 
 
 def test_round_trip_is_exact(snapshot: MarketSnapshot) -> None:
@@ -110,6 +110,20 @@ def test_record_command_writes_a_replayable_file(
     monkeypatch.setenv("OPPSCAN_MARKET_SOURCE", str(tmp_path / "missing.npz"))
     failed = CliRunner().invoke(market_app, ["record", str(tmp_path / "other.npz")])
     assert failed.exit_code == 1 and "OPPSCAN_MARKET_SOURCE" in failed.output
+
+
+def test_record_into_a_missing_folder_fails_before_fetching(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oppscan.cli.market_cmd import market_app
+
+    # A source that cannot be built: reaching it would fail with its own error, not the folder's.
+    monkeypatch.setenv("OPPSCAN_MARKET_SOURCE", str(tmp_path / "no-such-source.npz"))
+    target = tmp_path / "missing" / "recorded.npz"
+    result = CliRunner().invoke(market_app, ["record", str(target)])
+    assert result.exit_code == 2, result.output
+    assert "no such folder" in result.output and "OPPSCAN_MARKET_SOURCE" not in result.output
+    assert not target.parent.exists()
 
 
 def test_build_source_chooses_by_setting(tmp_path: Path, snapshot: MarketSnapshot) -> None:
