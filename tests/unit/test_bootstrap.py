@@ -1,9 +1,9 @@
 """The whole app built by ``bootstrap`` with fakes passed in, and nothing patched.
 
-The fakes are the ports' own shapes: a queue that records jobs (the test plays the worker), a
-market source that serves one small snapshot, a frozen clock, a one-strategy catalog and a
-registry of the test's own. The app is the real one, over real HTTP semantics (httpx over
-ASGI): routes, auth, service, runner and the in-process store.
+The fakes are the ports' own shapes (``tests/unit/fakes.py``, and a market source here): a queue
+that records jobs (the test plays the worker), a source that serves one small snapshot, a frozen
+clock, a one-strategy catalog and a registry of the test's own. The app is the real one, over
+real HTTP semantics (httpx over ASGI): routes, auth, service, runner and the in-process store.
 """
 
 from __future__ import annotations
@@ -17,36 +17,14 @@ from prometheus_client import CollectorRegistry
 from oppscan.api.app import create_app
 from oppscan.auth import issue_token
 from oppscan.bootstrap import Container, bootstrap
-from oppscan.domain.models import Opportunity, RiskLevel
+from oppscan.domain.models import RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.settings import Settings
-from oppscan.strategies import StrategyInfo, StrategyRequest, build_opportunity
+from tests.unit.fakes import Finds, RecordingQueue
 
 NOW = 1_767_268_815.0
 SECRET = "bootstrap-test-secret-of-32-bytes-or-more"
 API = "/api/v1/opportunities"
-
-
-class RecordingQueue:
-    """The ``JobQueue`` port: remembers each (scan, strategy) job, runs nothing."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[str, str]] = []
-        self.started = self.closed = False
-
-    async def start(self) -> None:
-        self.started = True
-
-    async def enqueue_strategies(
-        self, scan_id: str, strategy_ids: tuple[str, ...], deadline_at: float
-    ) -> None:
-        self.jobs.extend((scan_id, sid) for sid in strategy_ids)
-
-    async def abort(self, scan_id: str, strategy_ids: tuple[str, ...]) -> None:
-        return None
-
-    async def close(self) -> None:
-        self.closed = True
 
 
 class OneSnapshotSource:
@@ -70,35 +48,6 @@ class OneSnapshotSource:
         return None
 
 
-class OneIdea:
-    """A strategy that finds one opportunity per symbol of whatever market it is given."""
-
-    info = StrategyInfo(id="one_idea", name="One idea", description="test", needs=())
-
-    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
-        return [
-            build_opportunity(
-                self.info,
-                market,
-                opportunity_type="test",
-                symbol=symbol,
-                exchange="x",
-                side="buy",
-                entry_price=100.0,
-                exit_price=101.0,
-                profit_potential_usd=10.0,
-                required_capital_usd=request.capital_usd,
-                confidence=0.5,
-                risk_level=RiskLevel.LOW,
-                timeframe="1h",
-                net_edge_bps=100.0,
-                valid_for_ms=60_000,
-                evidence={"why": "a test"},
-            )
-            for symbol in market.symbols
-        ]
-
-
 class Fakes:
     def __init__(self) -> None:
         self.queue = RecordingQueue()
@@ -113,7 +62,7 @@ class Fakes:
             queue=self.queue,
             source=self.source,
             clock=lambda: NOW,
-            strategies={"one_idea": OneIdea()},
+            strategies={"finds": Finds("finds", (RiskLevel.LOW, RiskLevel.HIGH))},
             registry=self.registry,
         )
         return self.container
@@ -140,7 +89,7 @@ async def test_the_app_runs_on_the_parts_passed_to_bootstrap(
     started = await client.post(f"{API}/discover", json={"capital_usd": 500}, headers=auth)
     assert started.status_code == 202, started.text
     scan_id = started.json()["scan_id"]
-    assert fakes.queue.jobs == [(scan_id, "one_idea")]  # the fake queue got the job
+    assert fakes.queue.jobs == [(scan_id, "finds")]  # the fake queue got the job
 
     status = (await client.get(f"{API}/status/{scan_id}", headers=auth)).json()
     assert status["status"] == "queued"
@@ -152,7 +101,7 @@ async def test_the_app_runs_on_the_parts_passed_to_bootstrap(
 
     results = (await client.get(f"{API}/results/{scan_id}", headers=auth)).json()
     assert results["status"] == "complete"
-    assert sorted(o["symbol"] for o in results["opportunities"]) == ["BTC/USDT", "ETH/USDT"]
+    assert sorted(o["risk_level"] for o in results["opportunities"]) == ["high", "low"]
     assert all(o["required_capital_usd"] == 500 for o in results["opportunities"])
     # The market read the fake source once, at the frozen clock's bucket.
     assert fakes.source.fetched == [int(NOW // 60 * 60 * 1000)]

@@ -21,62 +21,8 @@ from oppscan.strategies.base import (
     StrategyInfo,
     StrategyRequest,
     StrategySkipped,
-    build_opportunity,
 )
-
-SNAPSHOT = MarketSnapshot(source="test", as_of_ms=1_700_000_000_000, exchanges=("x",), symbols=())
-
-
-class FixedMarket:
-    """A fake of the market port: a fixed snapshot, or a failure."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
-        self.asked: list[tuple[bool, float | None]] = []
-
-    def universe(self) -> tuple[str, ...]:
-        return ()
-
-    async def snapshot(
-        self, force_refresh: bool = False, at: float | None = None
-    ) -> MarketSnapshot:
-        self.asked.append((force_refresh, at))
-        if self.fail:
-            raise RuntimeError("exchange x: timed out")
-        return SNAPSHOT
-
-    async def close(self) -> None:
-        return None
-
-
-class Finds:
-    def __init__(self, sid: str, risks: tuple[RiskLevel, ...]) -> None:
-        self.info = StrategyInfo(id=sid, name=sid, description="test", needs=("ohlcv",))
-        self.risks = risks
-
-    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
-        return [
-            build_opportunity(
-                self.info,
-                market,
-                opportunity_type="spot",
-                symbol="BTC/USDT",
-                exchange="x",
-                side="buy",
-                entry_price=100,
-                exit_price=101,
-                profit_potential_usd=10,
-                required_capital_usd=1000,
-                confidence=0.6,
-                risk_level=risk,
-                timeframe="hours",
-                net_edge_bps=20,
-                valid_for_ms=60_000,
-                evidence={"z": 2.5},
-                key=i,
-            )
-            for i, risk in enumerate(self.risks)
-        ]
+from tests.unit.fakes import Finds, FixedMarket
 
 
 class Raises:

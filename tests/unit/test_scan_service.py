@@ -17,30 +17,7 @@ from oppscan.service.scans import ScanService
 from oppscan.settings import Settings
 from oppscan.store.memory_store import InMemoryScanStore
 from oppscan.strategies.base import Strategy, StrategyInfo, StrategyRequest
-
-
-class Recorded:
-    """A queue fake: remembers what was enqueued, or fails like an unreachable Redis."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
-        self.enqueued: list[str] = []
-
-    async def start(self) -> None:
-        return None
-
-    async def enqueue_strategies(
-        self, scan_id: str, strategy_ids: tuple[str, ...], deadline_at: float
-    ) -> None:
-        if self.fail:
-            raise ConnectionError("queue down")
-        self.enqueued.append(scan_id)
-
-    async def abort(self, scan_id: str, strategy_ids: tuple[str, ...]) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
+from tests.unit.fakes import RecordingQueue
 
 
 class Universe:
@@ -63,7 +40,7 @@ class Idle:
         return []
 
 
-def service(queue: Recorded, per_minute: int = 10) -> tuple[ScanService, InMemoryScanStore]:
+def service(queue: RecordingQueue, per_minute: int = 10) -> tuple[ScanService, InMemoryScanStore]:
     settings = Settings(scans_per_minute={"basic": per_minute})
     store = InMemoryScanStore(result_ttl_seconds=60)
     strategies: dict[str, Strategy] = {"idle": Idle()}
@@ -74,7 +51,7 @@ ALICE = Principal("alice")
 
 
 async def test_a_scan_whose_jobs_cannot_be_queued_fails_saying_why() -> None:
-    scans, store = service(Recorded(fail=True))
+    scans, store = service(RecordingQueue(fail=True))
     with pytest.raises(StoreUnavailable):
         await scans.start(ALICE, DiscoverInput())
     [record] = await store.list_user_scans("alice", 10, None)
@@ -86,7 +63,7 @@ async def test_a_scan_whose_jobs_cannot_be_queued_fails_saying_why() -> None:
 
 
 async def test_identical_requests_at_the_limit_reuse_instead_of_429() -> None:
-    queue = Recorded()
+    queue = RecordingQueue()
     scans, _ = service(queue, per_minute=1)
     started = await asyncio.gather(*(scans.start(ALICE, DiscoverInput()) for _ in range(8)))
     assert len({s.record.scan_id for s in started}) == 1
@@ -98,7 +75,7 @@ async def test_identical_requests_at_the_limit_reuse_instead_of_429() -> None:
 
 
 async def test_a_cursor_must_be_one_the_api_returned() -> None:
-    scans, _ = service(Recorded())
+    scans, _ = service(RecordingQueue())
     for cursor in ("nan", "inf", "yesterday"):
         with pytest.raises(InvalidRequest) as caught:
             await scans.list_scans(ALICE, 10, cursor)
