@@ -8,7 +8,7 @@ is chosen by the token's declared algorithm from a fixed table, so a token canno
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jwt
@@ -70,15 +70,21 @@ class VerifiedTokens:
     every hit. Signature checks were a quarter of the time of a status poll (the hot path).
     """
 
-    def __init__(self, settings: Settings, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._settings = settings
         self._max_entries = max_entries
+        self._clock = clock
         self._known: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
         known = self._known.get(token)
         if known is not None:
-            if time.time() < known[1] + LEEWAY_SECONDS:
+            if self._clock() < known[1] + LEEWAY_SECONDS:
                 return known[0]
             del self._known[token]
             raise TokenInvalid("token expired")

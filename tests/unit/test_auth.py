@@ -153,13 +153,11 @@ def test_verified_tokens_remember_a_token_until_it_expires(settings: Settings) -
         tokens.verify(token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"))
 
 
-def test_a_remembered_token_is_refused_once_it_expires(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tokens = VerifiedTokens(settings)
+def test_a_remembered_token_is_refused_once_it_expires(settings: Settings) -> None:
+    now = [time.time()]
+    tokens = VerifiedTokens(settings, clock=lambda: now[0])
     token = issue_token(settings, "alice", ttl_seconds=60)
     tokens.verify(token)
-    later = time.time() + 3600
-    monkeypatch.setattr("oppscan.auth.time.time", lambda: later)
+    now[0] += 3600
     with pytest.raises(TokenInvalid, match="expired"):
         tokens.verify(token)

@@ -6,6 +6,8 @@ it where the catalog is built, never from ``oppscan.strategies`` itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from oppscan.strategies.base import Strategy
 from oppscan.strategies.derivatives.complex_strategy import STRATEGY as COMPLEX_STRATEGY
 from oppscan.strategies.derivatives.funding_arbitrage import STRATEGY as FUNDING_ARBITRAGE
@@ -45,10 +47,11 @@ STRATEGIES: tuple[Strategy, ...] = (
 )
 
 
-def load_strategies() -> dict[str, Strategy]:
-    """The catalog by strategy id, in catalog order; two strategies may not share an id."""
+def load_strategies(strategies: Iterable[Strategy] = STRATEGIES) -> dict[str, Strategy]:
+    """The catalog (default: every strategy) by id, in catalog order; two strategies may not
+    share an id."""
     found: dict[str, Strategy] = {}
-    for strategy in STRATEGIES:
+    for strategy in strategies:
         sid = strategy.info.id
         if sid in found:
             raise ValueError(f"two strategies share the id {sid!r}")
