@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run test test-unit lint format bench clean
+.PHONY: install browser run test test-unit lint format bench openapi clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+# docs/openapi.json: the served OpenAPI document, committed (tests/unit/api/test_openapi.py
+# keeps it equal to what the app serves).
+openapi: install
+	$(VENV)/bin/python -m oppscan.api.openapi docs/openapi.json
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from oppscan.domain.models import Opportunity, ScanRecord, ScanView
 from oppscan.service.scans import ResultsPage, Started
@@ -45,99 +45,103 @@ def events_url(scan_id: str) -> str:
 # -- bodies -----------------------------------------------------------------------------------
 
 
-class ErrorBody(BaseModel):
-    success: Literal[False] = False
-    status: str
-    message: str
+ISO = "ISO 8601, UTC"
 
 
 class DiscoverReply(BaseModel):
     success: bool = True
     scan_id: str
-    status: str
+    status: str = Field(description="the scan's status: queued | scanning, or terminal if reused")
     message: str
-    reused: bool
-    estimated_completion_seconds: float
-    polling_interval_seconds: float
+    reused: bool = Field(description="your identical scan, running or freshly finished")
+    estimated_completion_seconds: float = Field(description="from the pace so far and the deadline")
+    polling_interval_seconds: float = Field(description="how often to poll the status")
     poll_url: str
     results_url: str
-    events_url: str
+    events_url: str = Field(description="the status as Server-Sent Events")
 
 
 class Progress(BaseModel):
-    strategies_completed: int
+    strategies_completed: int = Field(description="strategies in a terminal state")
     total_strategies: int
     opportunities_found_so_far: int
-    percentage: float
+    percentage: float = Field(description="0..100; 100 once the scan is terminal")
 
 
 class StrategyProgress(BaseModel):
-    status: str
+    status: str = Field(
+        description="queued | running | done | failed | skipped | timed_out | cancelled"
+    )
     opportunities: int
-    duration_ms: int | None
-    error: str | None
+    duration_ms: int | None = Field(description="how long it ran, once finished")
+    error: str | None = Field(description="why it failed, was skipped or timed out")
 
 
 class StatusReply(BaseModel):
     success: bool = True
     scan_id: str
-    status: str
+    status: str = Field(description="queued | scanning | complete | partial | failed | cancelled")
     progress: Progress
-    strategies: dict[str, StrategyProgress]
-    partial_results: list[Opportunity]
-    estimated_time_remaining_seconds: float
-    created_at: str | None
-    updated_at: str | None
-    finished_at: str | None
+    strategies: dict[str, StrategyProgress] = Field(description="by strategy id")
+    partial_results: list[Opportunity] = Field(description="the best ten so far, best first")
+    estimated_time_remaining_seconds: float = Field(description="0 once terminal")
+    created_at: str | None = Field(description=ISO)
+    updated_at: str | None = Field(description=ISO)
+    finished_at: str | None = Field(description=f"{ISO}; null while running")
     results_url: str
 
 
 class Performance(BaseModel):
-    count: int
-    total_potential: float
-    avg_confidence: float
+    count: int = Field(description="all of this strategy's opportunities in the scan, unfiltered")
+    total_potential: float = Field(description="sum of their profit_potential_usd, USD")
+    avg_confidence: float = Field(description="mean confidence_score, 0..1")
 
 
 class ResultsReply(BaseModel):
     success: bool = True
     scan_id: str
     user_id: str
-    status: str
-    partial: bool
-    opportunities: list[Opportunity]
-    total_opportunities: int
-    strategy_performance: dict[str, Performance]
-    execution_time_ms: int
-    last_updated: str | None
+    status: str = Field(description="queued | scanning | complete | partial | failed | cancelled")
+    partial: bool = Field(description="true unless the scan is complete")
+    opportunities: list[Opportunity] = Field(description="this page, in the requested order")
+    total_opportunities: int = Field(description="after the query's filters, before paging")
+    strategy_performance: dict[str, Performance] = Field(description="by strategy id")
+    execution_time_ms: int = Field(description="from creation to finish (or to now)")
+    last_updated: str | None = Field(description=ISO)
 
 
 class ScanSummary(BaseModel):
     scan_id: str
-    status: str
+    status: str = Field(description="queued | scanning | complete | partial | failed | cancelled")
     strategy_ids: list[str]
     strategies_completed: int
     total_strategies: int
     opportunities_found: int
-    created_at: str | None
-    updated_at: str | None
-    finished_at: str | None
+    created_at: str | None = Field(description=ISO)
+    updated_at: str | None = Field(description=ISO)
+    finished_at: str | None = Field(description=f"{ISO}; null while running")
     status_url: str
     results_url: str
 
 
 class ScanList(BaseModel):
     success: bool = True
-    items: list[ScanSummary]
-    next_cursor: str | None
+    items: list[ScanSummary] = Field(description="newest first")
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
 
 
 class StrategyEntry(BaseModel):
     id: str
     name: str
     description: str
-    needs: list[str]
-    needs_portfolio: bool
-    allowed: bool  # may the caller's token run it
+    needs: list[str] = Field(
+        description="market data it reads: ohlcv | tickers | order_books | funding | futures | "
+        "options | fees"
+    )
+    needs_portfolio: bool = Field(description="it is skipped without a portfolio")
+    allowed: bool = Field(description="your token may run it")
 
 
 class Catalog(BaseModel):

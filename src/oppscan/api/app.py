@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
-from oppscan.api import ops_routes, scan_routes, web
-from oppscan.api.auth_dep import BEARER_SCHEME
+from oppscan.api import docs_ui, ops_routes, scan_routes, web
 from oppscan.api.backend import Backend
+from oppscan.api.body_limit import BodyLimit
 from oppscan.api.errors import install_error_handlers
 from oppscan.api.metrics import AccessLogMiddleware, ApiMetrics
+from oppscan.api.openapi import document
 from oppscan.auth import VerifiedTokens
 from oppscan.logs import configure_logging, get_logger
-from oppscan.schemas import PREFIX
 from oppscan.settings import Settings
 
 log = get_logger("oppscan.api")
@@ -58,7 +56,8 @@ def create_app(settings: Settings, *, build: Callable[[], Backend]) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # docs_ui serves /docs with its assets from this package
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.metrics = ApiMetrics()
@@ -67,28 +66,9 @@ def create_app(settings: Settings, *, build: Callable[[], Backend]) -> FastAPI:
     app.include_router(scan_routes.router)
     app.include_router(ops_routes.router)
     app.include_router(web.router)
-    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
-    _document_bearer_auth(app)
+    app.include_router(docs_ui.router)
+    docs_ui.mount_assets(app)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)  # outermost: sees 413s
+    document(app)
     return app
-
-
-def _document_bearer_auth(app: FastAPI) -> None:
-    """Every /api/v1 operation needs a bearer JWT: say so in the OpenAPI document."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title,
-                version=app.version,
-                description=app.description,
-                routes=app.routes,
-            )
-            schema.setdefault("components", {})["securitySchemes"] = {"bearerAuth": BEARER_SCHEME}
-            for path, operations in schema["paths"].items():
-                if path.startswith(PREFIX):
-                    for operation in operations.values():
-                        operation["security"] = [{"bearerAuth": []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oppscan.api import error_bodies as bodies
 from oppscan.auth import TokenInvalid
 from oppscan.domain.errors import StoreUnavailable
 from oppscan.logs import get_logger
@@ -22,14 +23,15 @@ log = get_logger("oppscan.api")
 STORE_RETRY_AFTER_SECONDS = 5
 
 
-def _body(status: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"success": False, "status": status, "message": message, **extra}
+def _body(status: str, message: str) -> dict[str, Any]:
+    """A refusal the routes do not declare (an unknown path, a wrong method, a crash)."""
+    return {"success": False, "status": status, "message": message}
 
 
 async def _token_invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TokenInvalid)
     return JSONResponse(
-        _body("unauthorized", exc.reason),
+        bodies.body(bodies.Unauthorized(message=exc.reason)),
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
@@ -37,26 +39,34 @@ async def _token_invalid(request: Request, exc: Exception) -> JSONResponse:
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ScanNotFound)
-    return JSONResponse(_body("not_found", f"scan {exc.scan_id} not found"), status_code=404)
+    refusal = bodies.NotFound(message=f"scan {exc.scan_id} not found")
+    return JSONResponse(bodies.body(refusal), status_code=404)
 
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidRequest)
-    return JSONResponse(
-        _body("invalid_request", exc.message, field=exc.field, allowed=exc.allowed),
-        status_code=422,
+    return _invalid_body(
+        [bodies.FieldError(field=exc.field, message=exc.message, allowed=exc.allowed)]
     )
+
+
+def _invalid_body(errors: list[bodies.FieldError]) -> JSONResponse:
+    first = errors[0] if errors else bodies.FieldError(field="", message="invalid", allowed=None)
+    refusal = bodies.InvalidRequest(
+        message=first.message, field=first.field, allowed=first.allowed, errors=errors
+    )
+    return JSONResponse(bodies.body(refusal), status_code=422)
 
 
 async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RateLimited)
+    refusal = bodies.RateLimited(
+        message=f"more than {exc.limit} scans per minute; retry in {exc.retry_after} s",
+        retry_after=exc.retry_after,
+        limit=exc.limit,
+    )
     return JSONResponse(
-        _body(
-            "rate_limited",
-            f"more than {exc.limit} scans per minute; retry in {exc.retry_after} s",
-            retry_after=exc.retry_after,
-            limit=exc.limit,
-        ),
+        bodies.body(refusal),
         status_code=429,
         headers={"Retry-After": str(exc.retry_after)},
     )
@@ -65,7 +75,9 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
 async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     log.warning("api.store_unavailable", path=request.url.path, reason=str(exc) or repr(exc))
     return JSONResponse(
-        _body("store_unavailable", "the scan store cannot be reached; try again shortly"),
+        bodies.body(
+            bodies.StoreUnavailable(message="the scan store cannot be reached; try again shortly")
+        ),
         status_code=503,
         headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
     )
@@ -118,24 +130,15 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": _field(e.get("loc", ())),
-            "message": e.get("msg", "invalid"),
-            "allowed": _allowed(e),
-        }
-        for e in exc.errors()
-    ]
-    first = errors[0] if errors else {"field": "", "message": "invalid request", "allowed": None}
-    return JSONResponse(
-        _body(
-            "invalid_request",
-            str(first["message"]),
-            field=first["field"],
-            allowed=first["allowed"],
-            errors=errors,
-        ),
-        status_code=422,
+    return _invalid_body(
+        [
+            bodies.FieldError(
+                field=_field(e.get("loc", ())),
+                message=e.get("msg", "invalid"),
+                allowed=_allowed(e),
+            )
+            for e in exc.errors()
+        ]
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from oppscan.api.backend import get_backend
 from oppscan.api.metrics import ApiMetrics
@@ -16,13 +19,29 @@ log = get_logger("oppscan.api")
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, object]:
+class Health(BaseModel):
+    success: Literal[True] = True
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    success: bool
+    status: Literal["ready", "store_unavailable"]
+    store: Literal["embedded", "redis"] = Field(description="where scans are kept")
+    message: str | None = Field(default=None, description="why not ready")
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
     """The process is alive (it says nothing about the store)."""
-    return {"success": True, "status": "ok"}
+    return Health()
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    responses={503: {"model": Ready, "description": "the store cannot be reached"}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """The store answers a ping: 200; otherwise 503, so a balancer stops sending traffic here."""
     backend = get_backend(request)
@@ -44,7 +63,11 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"success": True, "status": "ready", "store": mode})
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
 async def metrics(request: Request) -> Response:
     """The API's own metrics (requests, scans, SSE) and its backend's (the market cache)."""
     api_metrics: ApiMetrics = request.app.state.metrics

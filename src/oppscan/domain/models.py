@@ -57,14 +57,16 @@ RISK_ORDER = {level: i for i, level in enumerate(RiskLevel)}
 
 
 class Leg(BaseModel):
+    """One order of a multi-leg trade."""
+
     model_config = ConfigDict(frozen=True)
 
     exchange: str
-    symbol: str
-    side: str  # buy | sell
-    price: float
-    size: float  # in units of the base asset (contracts for options)
-    instrument: str = "spot"  # spot | perp | future | option
+    symbol: str = Field(description="the instrument, e.g. BTC/USDT, or an option's symbol")
+    side: str = Field(description="buy | sell")
+    price: float = Field(description="limit price in quote currency (USD-pegged)")
+    size: float = Field(description="in units of the base asset (contracts for options)")
+    instrument: str = Field(default="spot", description="spot | perp | future | option")
 
 
 class Opportunity(BaseModel):
@@ -72,29 +74,40 @@ class Opportunity(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    opportunity_id: str
+    opportunity_id: str = Field(description="the same finding on the same snapshot has the same id")
     strategy_id: str
     strategy_name: str
-    opportunity_type: str
-    symbol: str
-    exchange: str
-    side: str
-    entry_price: float
-    exit_price: float
-    stop_loss: float | None = None
-    take_profit: float | None = None
-    profit_potential_usd: float
-    required_capital_usd: float
-    confidence_score: float = Field(ge=0.0, le=1.0)
+    opportunity_type: str = Field(description="what kind of trade, e.g. spot, funding_carry")
+    symbol: str = Field(description="the underlying market, e.g. BTC/USDT")
+    exchange: str = Field(description="the venue of the main leg")
+    side: str = Field(description="the direction of the main leg (buy | sell, or a structure)")
+    entry_price: float = Field(description="price to enter the main leg at, quote currency")
+    exit_price: float = Field(description="expected exit price of the main leg, quote currency")
+    stop_loss: float | None = Field(default=None, description="exit if the price reaches it")
+    take_profit: float | None = Field(default=None, description="target exit price")
+    profit_potential_usd: float = Field(
+        description="expected profit after fees and slippage at the stated size, USD"
+    )
+    required_capital_usd: float = Field(description="capital the trade ties up, USD")
+    confidence_score: float = Field(
+        ge=0.0, le=1.0, description="0..1, from the evidence; ranks, not yet a probability"
+    )
     risk_level: RiskLevel
-    estimated_timeframe: str
-    net_edge_bps: float
-    capacity_usd: float = 0.0
-    legs: list[Leg] = Field(default_factory=list)
-    evidence: dict[str, Any] = Field(default_factory=dict)
-    data_as_of: str
-    expires_at: str
-    discovered_at: str
+    estimated_timeframe: str = Field(description="minutes | hours | days | weeks")
+    net_edge_bps: float = Field(
+        description="edge after fees and slippage, basis points; its basis and horizon differ "
+        "by strategy (see docs/api.md)"
+    )
+    capacity_usd: float = Field(
+        default=0.0, description="size the book absorbs before the edge is gone, USD"
+    )
+    legs: list[Leg] = Field(default_factory=list, description="every order of the trade")
+    evidence: dict[str, Any] = Field(
+        default_factory=dict, description="the measurements behind it, by name"
+    )
+    data_as_of: str = Field(description="the market snapshot's time, ISO 8601 UTC")
+    expires_at: str = Field(description="do not act on it after this, ISO 8601 UTC")
+    discovered_at: str = Field(description="ISO 8601 UTC")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -107,15 +120,17 @@ class Opportunity(BaseModel):
 class Holding(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    symbol: str
-    quantity: float = Field(gt=0)
+    symbol: str = Field(description="BTC, BTC/USDT or BTC-USDT; quoted in USDT if no quote given")
+    quantity: float = Field(gt=0, description="units of the base asset held, > 0")
 
 
 class Portfolio(BaseModel):
+    """What the user holds: the hedging, risk and portfolio strategies need it."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     holdings: tuple[Holding, ...] = ()
-    cash_usd: float = Field(default=0.0, ge=0)
+    cash_usd: float = Field(default=0.0, ge=0, description="cash beside the holdings, USD, >= 0")
 
 
 class ResultFilters(BaseModel):

@@ -24,23 +24,58 @@ ListOrCsv = list[str] | str | None
 Number = Annotated[float, Strict()]
 
 
+LIST_OR_CSV = "a list of strings, or one comma-separated string"
+
+
 class DiscoverInput(BaseModel):
     """The body of ``POST /discover``; every field optional."""
 
     # Infinity and NaN are not amounts: refused here, they could never be stored and read back.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    strategy_ids: ListOrCsv = None
-    symbols: ListOrCsv = None
-    asset_tiers: ListOrCsv = None
-    force_refresh: bool = False
-    capital_usd: Number = Field(default=10_000.0, description="must be > 0")
-    portfolio: Portfolio | None = None
-    filter_by_risk_level: ListOrCsv = None
-    min_profit_potential: Number | None = None
-    max_required_capital: Number | None = None
-    preferred_timeframes: ListOrCsv = None
-    opportunity_type: ListOrCsv = None
+    strategy_ids: ListOrCsv = Field(
+        default=None,
+        description=f"strategy ids from GET /strategies ({LIST_OR_CSV}); default: every "
+        "strategy the token allows",
+    )
+    symbols: ListOrCsv = Field(
+        default=None,
+        description=f"markets to scan, e.g. BTC, ETH/USDT, SOL-USDT ({LIST_OR_CSV}; quoted in "
+        "USDT when no quote is given); default: the whole universe",
+    )
+    asset_tiers: ListOrCsv = Field(
+        default=None,
+        description=f"large_cap | mid_cap | small_cap ({LIST_OR_CSV}): the universe's symbols "
+        "by 24 h volume rank (1-10, 11-30, the rest), intersected with `symbols`",
+    )
+    force_refresh: bool = Field(
+        default=False,
+        description="fetch market data now instead of reusing this minute's snapshot, and never "
+        "reuse a finished scan",
+    )
+    capital_usd: Number = Field(
+        default=10_000.0, description="capital to size each trade with, USD, > 0"
+    )
+    portfolio: Portfolio | None = Field(
+        default=None, description="your holdings: the portfolio strategies need them"
+    )
+    filter_by_risk_level: ListOrCsv = Field(
+        default=None,
+        description=f"keep only these risk levels: low | medium | high | very_high ({LIST_OR_CSV})",
+    )
+    min_profit_potential: Number | None = Field(
+        default=None, description="keep only opportunities with at least this profit, USD, >= 0"
+    )
+    max_required_capital: Number | None = Field(
+        default=None, description="keep only opportunities needing at most this capital, USD, >= 0"
+    )
+    preferred_timeframes: ListOrCsv = Field(
+        default=None,
+        description=f"keep only these timeframes: minutes | hours | days | weeks ({LIST_OR_CSV})",
+    )
+    opportunity_type: ListOrCsv = Field(
+        default=None, description=f"keep only these opportunity types ({LIST_OR_CSV})"
+    )
 
 
 def _items(value: ListOrCsv) -> list[str]:
