@@ -102,3 +102,12 @@ def test_numbers_must_be_json_numbers(value: object) -> None:
     with pytest.raises(ValidationError) as caught:
         DiscoverInput.model_validate({"capital_usd": value})
     assert caught.value.errors()[0]["loc"] == ("capital_usd",)
+
+
+def test_a_refusal_names_a_few_unknown_values_never_the_whole_body() -> None:
+    hostile = ",".join(f"{'X' * 200}{i}" for i in range(5000))  # about 1 MB of symbols
+    with pytest.raises(InvalidRequest) as refused:
+        norm(symbols=hostile)
+    assert refused.value.field == "symbols"
+    assert "and 4995 more" in refused.value.message
+    assert len(refused.value.message) < 500

@@ -85,10 +85,15 @@ def _items(value: ListOrCsv) -> list[str]:
     return [p.strip() for p in parts if p and p.strip()]
 
 
+SHOWN_UNKNOWN = 5  # a refusal names a few unknown values, never echoes a whole hostile body
+
+
 def _check(field: str, given: Sequence[str], allowed: Collection[str]) -> tuple[str, ...]:
-    unknown = [g for g in given if g not in allowed]
+    unknown = list(dict.fromkeys(g for g in given if g not in allowed))
     if unknown:
-        raise InvalidRequest(field, f"unknown value(s) {unknown}", sorted(allowed))
+        shown = [value[:40] for value in unknown[:SHOWN_UNKNOWN]]
+        more = f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
+        raise InvalidRequest(field, f"unknown value(s) {shown}{more}", sorted(allowed))
     return tuple(sorted(set(given)))
 
 
