@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import bench_market, bench_poll_cpu, bench_polls, bench_strategies
+from benchmarks import bench_cli, bench_market, bench_poll_cpu, bench_polls, bench_strategies
 
 POLL_RATIO_TARGET = 0.70
 P99_TARGET_MS = 20.0
@@ -120,8 +120,27 @@ def render(results: dict[str, Any]) -> str:
             f"| {size} | {r['bar_series']} | {r['build_ms_median']} | "
             f"{r['encode_ms_median']} | {r['decode_ms_median']} | {r['encoded_mb']} |"
         )
+    lines += render_cli(results["cli"])
     lines += ["", "Raw figures: `docs/benchmarks.json`.", ""]
     return "\n".join(lines)
+
+
+def render_cli(cli: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## CLI start-up (`benchmarks/bench_cli.py`)",
+        "",
+        f"Wall time of the whole `oppscan` process, median of {cli['runs']} runs after a warm-up. "
+        "Commands that need no scientific stack do not import it.",
+        "",
+        "| command | median s | target |",
+        "|---|---|---|",
+    ]
+    for command, r in cli["results"].items():
+        target = cli["targets_s"].get(command)
+        verdict = f"< {target:.0f} s: {ok(r['median_s'] < target)}" if target else ""
+        lines.append(f"| `oppscan {command}` | {r['median_s']} | {verdict} |")
+    return lines
 
 
 def main() -> None:
@@ -135,6 +154,7 @@ def main() -> None:
     results["poll_cpu"] = bench_poll_cpu.run()
     results["strategies"] = bench_strategies.run()
     results["market"] = bench_market.run()
+    results["cli"] = bench_cli.run()
     with tempfile.TemporaryDirectory() as logs:
         results["polls"] = bench_polls.run(Path(logs))
     out = Path(args.out)

@@ -38,7 +38,7 @@ from oppscan.store.port import ScanStore
 from oppscan.store.redis_snapshots import RedisSnapshotBlobs
 from oppscan.store.redis_store import RedisScanStore, connect
 from oppscan.strategies.base import Strategy
-from oppscan.strategies.registry import load_strategies
+from oppscan.strategies.registry import load_strategies, preload
 
 Clock = Callable[[], float]  # epoch seconds
 
@@ -87,7 +87,11 @@ def bootstrap(
     settings = settings or Settings()
     clock = clock or time.time
     registry = registry or CollectorRegistry(auto_describe=True)
-    catalog = dict(strategies) if strategies is not None else load_strategies()
+    if strategies is not None:
+        catalog = dict(strategies)
+    else:
+        catalog = load_strategies()
+        preload()  # this process runs scans: its first must not wait for scipy's imports
     if store is None:
         store = _build_store(settings, clock)
     if market is None:

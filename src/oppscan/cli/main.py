@@ -1,40 +1,59 @@
-"""``oppscan``: serve the API, run a worker, print a token, run one scan here, list strategies."""
+"""``oppscan``: serve the API, run a worker, print a token, run one scan here, follow a scan on a
+server, list strategies.
+
+Starting must stay fast: this module imports typer and little else, and each command imports
+what it needs when it runs (``--version`` and ``strategies`` never load scipy or statsmodels).
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
-from oppscan.auth import TIERS, issue_token
+from oppscan.cli.errors import CliGroup, fail
 from oppscan.cli.market_cmd import market_app
-from oppscan.logs import configure_logging
-from oppscan.settings import Settings
+from oppscan.cli.options import MAX_LIMIT, Selection, Sort, parse_risks
 
 app = typer.Typer(
     name="oppscan",
+    cls=CliGroup,
     help="Opportunity scans over shared market data: the API, its workers, and one-off scans.",
     no_args_is_help=True,
     add_completion=False,
 )
 app.add_typer(market_app, name="market")
-out = Console()
-err = Console(stderr=True)
 
 EMBEDDED_NOTE = "embedded: one process holds the store and runs scans in itself (no Redis)"
 DEMO_USER = "demo"
 DEMO_TTL_SECONDS = 86_400
 STARTUP_HEALTHCHECK_SECONDS = 60
+DEFAULT_SERVER = "http://127.0.0.1:8000"  # of `status` and `results`, unless OPPSCAN_SERVER
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        typer.echo(f"oppscan {version('oppscan')}")
+    except PackageNotFoundError:  # pragma: no cover - run from a tree that is not installed
+        typer.echo("oppscan (not installed)")
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Opportunity scans over shared market data: the API, its workers, and one-off scans."""
 
 
 def _csv(value: str | None) -> list[str] | None:
@@ -43,19 +62,68 @@ def _csv(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+# The options that choose and order printed results, shared by `scan` and `results`.
+SortOption = Annotated[
+    Sort,
+    typer.Option(
+        help="Order, largest first: score (the ranking score, shown in the table), profit "
+        "(USD after costs) or confidence."
+    ),
+]
+RiskOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--risk",
+        metavar="LEVEL",
+        callback=parse_risks,
+        help="Only these risk levels (low, medium, high, very_high); repeat it, or separate "
+        "them with commas.",
+    ),
+]
+MinProfitOption = Annotated[
+    float | None,
+    typer.Option("--min-profit", min=0, metavar="USD", help="Only profit after costs >= USD."),
+]
+LimitOption = Annotated[
+    int,
+    typer.Option(min=1, max=MAX_LIMIT, metavar="N", help="Print at most N results (the best N)."),
+]
+ServerOption = Annotated[
+    str,
+    typer.Option(envvar="OPPSCAN_SERVER", help="The oppscan server's base URL."),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="OPPSCAN_TOKEN",
+        show_default=False,
+        help="Bearer token of the scan's user (`oppscan token --user ID` prints one).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the results as JSON.")]
+
+
+def _selection(
+    sort: Sort, risk: list[str] | None, min_profit: float | None, limit: int
+) -> Selection:
+    return Selection(sort=sort, risks=tuple(risk or ()), min_profit=min_profit, limit=limit)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="API processes (above 1 needs Redis).")] = 1,
     print_demo_token: Annotated[
         bool, typer.Option(help="Print the page's URL and a 24 h token for the user 'demo'.")
     ] = False,
 ) -> None:
     """The HTTP API, its docs at /docs and the web page at /."""
+    from oppscan.settings import Settings
+
     settings = Settings()
     if workers > 1 and settings.embedded:
-        raise _fail(
+        raise fail(
             f"--workers {workers} needs OPPSCAN_REDIS_URL: without Redis one process holds "
             "the store, and other processes could not see its scans"
         )
@@ -68,6 +136,8 @@ def serve(
             err=True,
         )
     if print_demo_token:
+        from oppscan.auth import issue_token
+
         token = issue_token(settings, DEMO_USER, tier="pro", ttl_seconds=DEMO_TTL_SECONDS)
         typer.echo(f"open http://{host}:{port}/ — demo token: {token}")
 
@@ -103,15 +173,20 @@ def worker(
     ] = None,
 ) -> None:
     """A scan worker: runs strategy jobs from the Redis queue (needs OPPSCAN_REDIS_URL)."""
+    from oppscan.settings import Settings
+
     settings = Settings()
     if settings.embedded:
-        raise _fail(
+        raise fail(
             "oppscan worker needs OPPSCAN_REDIS_URL: without Redis, `oppscan serve` runs scans "
             "in its own process and there is no queue to work on"
         )
     from oppscan.cli.worker_cmd import run_worker
 
     run_worker(settings, concurrency or settings.worker_concurrency)
+
+
+TIERS = ("basic", "pro", "enterprise")  # oppscan.auth.TIERS (a test keeps them equal)
 
 
 @app.command()
@@ -126,16 +201,21 @@ def token(
 ) -> None:
     """Print a token signed with OPPSCAN_JWT_SECRET (HS256)."""
     if tier is not None and tier not in TIERS:
-        raise _fail(f"--tier must be one of {', '.join(TIERS)}")
+        raise fail(f"--tier: {tier!r} is not a tier (allowed: {', '.join(TIERS)})")
     if not user.strip():
-        raise _fail("--user must not be empty")
+        raise fail("--user: must not be empty (allowed: any user id)")
+    from oppscan.auth import issue_token
+    from oppscan.settings import Settings
+
     typer.echo(issue_token(Settings(), user.strip(), _csv(strategies), tier, ttl))
 
 
 @app.command("strategies")
 def list_strategies() -> None:
     """The strategy catalog."""
-    configure_logging("WARNING")
+    from rich.console import Console
+    from rich.table import Table
+
     from oppscan.strategies.registry import load_strategies
 
     table = Table(title="oppscan strategies")
@@ -150,7 +230,7 @@ def list_strategies() -> None:
             "yes" if info.needs_portfolio else "",
             info.description,
         )
-    out.print(table)
+    Console().print(table)
 
 
 @app.command()
@@ -160,21 +240,76 @@ def scan(
     ] = None,
     symbols: Annotated[str | None, typer.Option(help="Comma-separated, e.g. BTC,ETH/USDT.")] = None,
     portfolio: Annotated[
-        Path | None, typer.Option(exists=True, dir_okay=False, help="JSON: holdings and cash_usd.")
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="JSON: holdings and cash_usd."),
     ] = None,
     capital: Annotated[float, typer.Option(help="Capital in USD.")] = 10_000.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    sort: SortOption = Sort.SCORE,
+    risk: RiskOption = None,
+    min_profit: MinProfitOption = None,
+    limit: LimitOption = MAX_LIMIT,
+    as_json: JsonOption = False,
 ) -> None:
     """One scan in this process (embedded, no Redis), with a progress bar; a table or JSON."""
+    import asyncio
+
+    from rich.console import Console
+
     from oppscan.bootstrap import bootstrap
     from oppscan.cli.scan_cmd import discover_body, run_scan
+    from oppscan.settings import Settings
+
+    body = discover_body(strategies, symbols, portfolio, capital)
+    container = bootstrap(Settings().model_copy(update={"redis_url": None}))
+    selection = _selection(sort, risk, min_profit, limit)
+    out, err = Console(), Console(stderr=True)
+    raise typer.Exit(asyncio.run(run_scan(container, body, as_json, out, err, selection)))
+
+
+@app.command()
+def status(
+    scan_id: Annotated[str, typer.Argument(help="The scan's id (scan_...).")],
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+) -> None:
+    """Follow a scan on a server with a progress bar until it is finished."""
+    from rich.console import Console
+
+    from oppscan.cli.remote_cmd import Refused, Server, follow_status, run
 
     try:
-        body = discover_body(strategies, symbols, portfolio, capital)
-    except ValidationError as exc:
-        raise _fail(str(exc)) from exc
-    container = bootstrap(Settings().model_copy(update={"redis_url": None}))
-    raise typer.Exit(asyncio.run(run_scan(container, body, as_json, out, err)))
+        where = Server.checked(server, token)
+    except Refused as refused:
+        raise fail(refused.message, refused.code) from refused
+    out, err = Console(), Console(stderr=True)
+    raise typer.Exit(run(follow_status(where, scan_id, out, err)))
+
+
+@app.command()
+def results(
+    scan_id: Annotated[str, typer.Argument(help="The scan's id (scan_...).")],
+    server: ServerOption = DEFAULT_SERVER,
+    token: TokenOption = None,
+    sort: SortOption = Sort.SCORE,
+    risk: RiskOption = None,
+    min_profit: MinProfitOption = None,
+    limit: LimitOption = MAX_LIMIT,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the API's results body (JSON).")
+    ] = False,
+) -> None:
+    """A scan's results on a server: a table, or the API's JSON."""
+    from rich.console import Console
+
+    from oppscan.cli.remote_cmd import Refused, Server, fetch_results, run
+
+    try:
+        where = Server.checked(server, token)
+    except Refused as refused:
+        raise fail(refused.message, refused.code) from refused
+    selection = _selection(sort, risk, min_profit, limit)
+    out, err = Console(), Console(stderr=True)
+    raise typer.Exit(run(fetch_results(where, scan_id, selection, as_json, out, err)))
 
 
 if __name__ == "__main__":

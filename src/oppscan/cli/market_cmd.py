@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from oppscan.market.codec import write_snapshot
-from oppscan.market.sources import build_source
-from oppscan.settings import Settings
+from oppscan.cli.errors import CliGroup, fail
+
+if TYPE_CHECKING:
+    from oppscan.settings import Settings
 
 market_app = typer.Typer(
-    name="market", help="Market data: record a snapshot to replay later.", no_args_is_help=True
+    name="market",
+    cls=CliGroup,
+    help="Market data: record a snapshot to replay later.",
+    no_args_is_help=True,
 )
-_out = Console()
 
 
 @market_app.callback()
 def _market() -> None:
     """Market data: record a snapshot to replay later."""
     # A callback keeps `market` a group even with one command, so it reads `market record FILE`.
-
-
-_err = Console(stderr=True)
 
 
 async def _record(settings: Settings, file: Path) -> str:
@@ -36,6 +34,10 @@ async def _record(settings: Settings, file: Path) -> str:
     its main task (result included) when it restores the Ctrl-C handler, and the repr of a whole
     snapshot took about 13 s.
     """
+    # Imported here: the market's modules load numpy and scipy, which `oppscan --help` must not.
+    from oppscan.market.codec import write_snapshot
+    from oppscan.market.sources import build_source
+
     source = build_source(settings)
     try:
         snapshot = await source.fetch(int(time.time() * 1000))
@@ -59,12 +61,14 @@ def record(
     """
     if not file.parent.is_dir():
         # Say it before fetching a whole market that could not be written.
-        _err.print(f"[bold red]error:[/] FILE: no such folder: {file.parent}")
-        raise typer.Exit(2)
+        raise fail(f"FILE: no such folder: {file.parent}")
+    import asyncio
+
+    from oppscan.settings import Settings
+
     settings = Settings()
     try:
         recorded = asyncio.run(_record(settings, file))
     except (ValueError, RuntimeError, OSError) as exc:
-        _err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
-    _out.print(recorded)
+        raise fail(str(exc), 1) from exc
+    typer.echo(recorded)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr
 
 from oppscan.market.snapshot import FloatArray
 
@@ -39,6 +38,8 @@ def bs_price(
     is_call: ArrayLike,
 ) -> FloatArray:
     """European option value; at zero time or zero vol it is the discounted intrinsic value."""
+    from scipy.special import ndtr  # imported on use: importing the catalog must not load scipy
+
     s, k = np.asarray(spot, dtype=np.float64), np.asarray(strike, dtype=np.float64)
     t, r = np.asarray(years, dtype=np.float64), np.asarray(rate, dtype=np.float64)
     call = np.asarray(is_call, dtype=bool)

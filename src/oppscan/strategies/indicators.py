@@ -3,7 +3,8 @@
 The recursive averages (EMA, Wilder's RSI and ATR) follow TA-Lib's seeding, so their values
 agree with TA-Lib once the warm-up has passed (the tests check this to 1e-6). Outputs have the
 input's length with ``nan`` over the warm-up, so indices line up with the bars they describe.
-The recursions run in ``scipy.signal.lfilter`` (C), never in a Python loop over bars.
+The recursions run in ``scipy.signal.lfilter`` (C), never in a Python loop over bars; scipy is
+imported where it is used, so importing the strategies (to list the catalog) does not load it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import lfilter
 
 from oppscan.market.snapshot import FloatArray
 
@@ -21,6 +21,8 @@ NAN = float("nan")
 
 def _exp_smooth(values: FloatArray, alpha: float, seed: float) -> FloatArray:
     """y[i] = alpha * x[i] + (1 - alpha) * y[i-1], starting from ``seed`` before x[0]."""
+    from scipy.signal import lfilter
+
     decay = 1.0 - alpha
     out: FloatArray = lfilter([alpha], [1.0, -decay], values, zi=[decay * seed])[0]
     return out

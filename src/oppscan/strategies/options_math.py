@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtr
 
 from oppscan.market.black_scholes import bs_price, d1_d2
 from oppscan.market.snapshot import FloatArray, OptionChain
@@ -50,6 +49,8 @@ def bs_greeks(
     vol: ArrayLike,
     is_call: ArrayLike,
 ) -> Greeks:
+    from scipy.special import ndtr  # imported on use: importing the catalog must not load scipy
+
     s, k = np.asarray(spot, dtype=np.float64), np.asarray(strike, dtype=np.float64)
     t, r = np.asarray(years, dtype=np.float64), np.asarray(rate, dtype=np.float64)
     sigma = np.asarray(vol, dtype=np.float64)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from oppscan.auth import TIERS as AUTH_TIERS
 from oppscan.auth import verify_token
-from oppscan.cli.main import app
+from oppscan.cli.main import TIERS, app
 from oppscan.settings import Settings
 from oppscan.strategies.registry import load_strategies
 
@@ -37,7 +39,14 @@ def test_token_prints_a_token_the_api_accepts() -> None:
 def test_token_refuses_an_unknown_tier() -> None:
     result = CliRunner().invoke(app, ["token", "--user", "alice", "--tier", "gold"])
     assert result.exit_code == 2
-    assert "tier" in result.output
+    assert (
+        result.stderr == "error: --tier: 'gold' is not a tier (allowed: basic, pro, enterprise)\n"
+    )
+
+
+def test_the_cli_knows_the_tiers_the_api_knows() -> None:
+    # The CLI names them without importing oppscan.auth (and jwt) when it starts.
+    assert TIERS == AUTH_TIERS
 
 
 def test_token_needs_a_user() -> None:
@@ -76,9 +85,24 @@ def test_scan_refuses_an_unreadable_portfolio(tmp_path: Path) -> None:
 def test_every_command_is_registered_with_its_help() -> None:
     result = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for command in ("serve", "worker", "token", "scan", "strategies", "market"):
+    commands = ("serve", "worker", "token", "scan", "status", "results", "strategies", "market")
+    for command in commands:
         assert re.search(rf"^\W*{command}\s{{2,}}\w", result.stdout, re.MULTILINE), command
     # "market" alone is in the app's own description; `market record` must answer by itself.
     record = CliRunner().invoke(app, ["market", "record", "--help"], env={"COLUMNS": "200"})
     assert record.exit_code == 0, record.output
     assert "Fetch one snapshot from the configured source" in record.stdout
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"oppscan {version('oppscan')}\n"
+
+
+def test_the_remote_commands_read_server_and_token_from_the_environment() -> None:
+    for command in ("status", "results"):
+        shown = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, shown.output
+        assert "OPPSCAN_SERVER" in shown.stdout and "OPPSCAN_TOKEN" in shown.stdout
+        assert "http://127.0.0.1:8000" in shown.stdout

@@ -107,9 +107,10 @@ def test_record_command_writes_a_replayable_file(
     recorded = read_snapshot(path)
     assert recorded.source == "synthetic-5-40" and len(recorded.symbols) == 40
 
+    # A source that is no file is a bad setting: one line naming it, exit code 2.
     monkeypatch.setenv("OPPSCAN_MARKET_SOURCE", str(tmp_path / "missing.npz"))
     failed = CliRunner().invoke(market_app, ["record", str(tmp_path / "other.npz")])
-    assert failed.exit_code == 1 and "OPPSCAN_MARKET_SOURCE" in failed.output
+    assert failed.exit_code == 2 and "OPPSCAN_MARKET_SOURCE" in failed.output
 
 
 def test_record_into_a_missing_folder_fails_before_fetching(

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from scipy.special import ndtri
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot, OptionChain
@@ -58,7 +58,6 @@ PUT_DELTA = -0.30
 PUT_DAYS = 30.0
 HEDGE_LEVERAGE = 3.0
 CVAR_FACTOR_95 = math.exp(-0.5 * 1.6448536269514722**2) / math.sqrt(2 * math.pi) / 0.05
-_GRID_Z = ndtri((np.arange(2000) + 0.5) / 2000)  # standard normal quantiles, no randomness
 
 INFO = StrategyInfo(
     id="hedge_position",
@@ -265,7 +264,7 @@ def _protective_put(
     contracts = min(holding.quantity, request.capital_usd / per_unit)
     # The holding's value at expiry over lognormal quantiles at its realised volatility.
     sigma = holding.annual_vol * math.sqrt(t)
-    spot = holding.price * np.exp(sigma * _GRID_Z - 0.5 * sigma * sigma)
+    spot = holding.price * np.exp(sigma * _grid_z() - 0.5 * sigma * sigma)
     unhedged = holding.quantity * (spot - holding.price)
     hedged = unhedged + contracts * (np.maximum(strike - spot, 0.0) - per_unit)
     cvar_before, cvar_after = _cvar95(unhedged), _cvar95(hedged)
@@ -328,6 +327,16 @@ def _protective_put(
         metadata={"hedge_for": holding.symbol},
         key=("put", holding.symbol, i),
     )
+
+
+@cache
+def _grid_z() -> np.ndarray:
+    """Standard normal quantiles (no randomness), computed once, on first use: importing the
+    catalog must not load scipy."""
+    from scipy.special import ndtri
+
+    grid: np.ndarray = ndtri((np.arange(2000) + 0.5) / 2000)
+    return grid
 
 
 def _cvar95(pnl: np.ndarray) -> float:

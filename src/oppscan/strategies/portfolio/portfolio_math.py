@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 
 from oppscan.domain.models import Portfolio
 from oppscan.market.snapshot import FloatArray, MarketSnapshot
@@ -130,6 +129,8 @@ def _hist(returns: FloatArray, level: float) -> tuple[float, float]:
 
 
 def _param(mean: float, sd: float, level: float) -> tuple[float, float]:
+    from scipy.special import ndtri  # imported on use: importing the catalog must not load scipy
+
     z = float(ndtri(level))
     density = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
     return max(-mean + z * sd, 0.0), max(-mean + sd * density / (1 - level), 0.0)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import LinearConstraint, minimize
 
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import FloatArray, MarketSnapshot
@@ -59,6 +58,11 @@ def estimates(returns: FloatArray, periods_per_year: float) -> tuple[FloatArray,
 
 def max_sharpe_weights(mean: FloatArray, cov: FloatArray, risk_free: float) -> FloatArray:
     """Long-only fully invested weights of highest (mean - rf) / vol."""
+    from scipy.optimize import (
+        LinearConstraint,
+        minimize,
+    )  # imported on use: importing the catalog must not load scipy
+
     n = mean.shape[0]
     if n == 1:
         return np.ones(1)
@@ -79,6 +83,11 @@ def max_sharpe_weights(mean: FloatArray, cov: FloatArray, risk_free: float) -> F
 
 def risk_parity_weights(cov: FloatArray) -> FloatArray:
     """Long-only fully invested weights whose variance contributions are equal."""
+    from scipy.optimize import (
+        LinearConstraint,
+        minimize,
+    )  # imported on use: importing the catalog must not load scipy
+
     n = cov.shape[0]
     if n == 1:
         return np.ones(1)

@@ -14,7 +14,6 @@ round trips on the exchange where the pair is cheapest to trade.
 from __future__ import annotations
 
 import numpy as np
-from statsmodels.tsa.stattools import coint
 
 from oppscan.domain.models import Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
@@ -75,6 +74,10 @@ class PairsTrading:
         i: int,
         j: int,
     ) -> Opportunity | None:
+        # Imported on use: statsmodels (and pandas, scipy.stats) take a second to import, and
+        # importing the catalog must not load them.
+        from statsmodels.tsa.stattools import coint
+
         # The smaller symbol (later in the size-ordered universe) is explained by the larger.
         y, x = prices[:, j], prices[:, i]
         # The relationship is judged on the history before the latest bars, which hold the
