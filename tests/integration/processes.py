@@ -43,9 +43,10 @@ class Cluster:
         self.api = self._spawn(cmd, "api")
         self.wait_ready()
 
-    def start_worker(self, concurrency: int = 1) -> subprocess.Popen[bytes]:
+    def start_worker(self, concurrency: int = 1, *args: str) -> subprocess.Popen[bytes]:
         n = len(self.workers)
-        proc = self._spawn([OPPSCAN, "worker", "--concurrency", str(concurrency)], f"worker{n}")
+        command = [OPPSCAN, "worker", "--concurrency", str(concurrency), *args]
+        proc = self._spawn(command, f"worker{n}")
         self.workers.append(proc)
         return proc
 

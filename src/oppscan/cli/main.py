@@ -171,6 +171,17 @@ def worker(
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="Strategy jobs at once (default from settings).")
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve this worker's Prometheus metrics (the market cache's) on this port.",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address the metrics port listens on.")
+    ] = "127.0.0.1",
 ) -> None:
     """A scan worker: runs strategy jobs from the Redis queue (needs OPPSCAN_REDIS_URL)."""
     from oppscan.settings import Settings
@@ -183,7 +194,8 @@ def worker(
         )
     from oppscan.cli.worker_cmd import run_worker
 
-    run_worker(settings, concurrency or settings.worker_concurrency)
+    metrics = (metrics_host, metrics_port) if metrics_port is not None else None
+    run_worker(settings, concurrency or settings.worker_concurrency, metrics)
 
 
 TIERS = ("basic", "pro", "enterprise")  # oppscan.auth.TIERS (a test keeps them equal)

@@ -9,9 +9,19 @@ from oppscan.logs import configure_logging
 from oppscan.settings import Settings
 
 
-def run_worker(settings: Settings, concurrency: int) -> None:
+def run_worker(
+    settings: Settings, concurrency: int, metrics: tuple[str, int] | None = None
+) -> None:
+    """Run a worker until it is stopped; with ``metrics`` (host, port), serve its Prometheus
+    registry there: the workers fetch the market, so its counters live in them."""
     configure_logging(settings.log_level)
-    worker = build_worker(bootstrap(settings), concurrency)
+    container = bootstrap(settings)
+    if metrics is not None:
+        from prometheus_client import start_http_server
+
+        host, port = metrics
+        start_http_server(port, addr=host, registry=container.registry)
+    worker = build_worker(container, concurrency)
     try:
         import uvloop
 
