@@ -14,6 +14,7 @@ import typer
 
 from oppscan.cli.errors import CliGroup, fail
 from oppscan.cli.market_cmd import market_app
+from oppscan.cli.moment import AtOption, at_moment, clock_from
 from oppscan.cli.options import MAX_LIMIT, Selection, Sort, parse_risks
 
 app = typer.Typer(
@@ -260,9 +261,14 @@ def scan(
     risk: RiskOption = None,
     min_profit: MinProfitOption = None,
     limit: LimitOption = MAX_LIMIT,
+    at: AtOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One scan in this process (embedded, no Redis), with a progress bar; a table or JSON."""
+    """One scan in this process (embedded, no Redis), with a progress bar; a table or JSON.
+
+    With --at, the scan runs on the market of that moment: the same command gives the same
+    results.
+    """
     import asyncio
 
     from rich.console import Console
@@ -272,7 +278,8 @@ def scan(
     from oppscan.settings import Settings
 
     body = discover_body(strategies, symbols, portfolio, capital)
-    container = bootstrap(Settings().model_copy(update={"redis_url": None}))
+    settings = Settings().model_copy(update={"redis_url": None})
+    container = bootstrap(settings, clock=clock_from(at_moment(at, settings)))
     selection = _selection(sort, risk, min_profit, limit)
     out, err = Console(), Console(stderr=True)
     raise typer.Exit(asyncio.run(run_scan(container, body, as_json, out, err, selection)))

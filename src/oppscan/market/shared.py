@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from oppscan.domain.errors import MarketDataUnavailable
 from oppscan.logs import get_logger
+from oppscan.market.buckets import bucket_number, bucket_start_ms
 from oppscan.market.codec import decode_snapshot, encode_snapshot
 from oppscan.market.port import MarketSource, SnapshotBlobs
 from oppscan.market.snapshot import MarketSnapshot
@@ -93,7 +94,7 @@ class SharedMarketData:
     def bucket_key(self, now: float | None = None) -> str:
         """The cache key of the bucket ``now`` falls in: source, universe hash, bucket number."""
         moment = self._clock() if now is None else now
-        bucket = int(moment // self._bucket_seconds)
+        bucket = bucket_number(moment, self._bucket_seconds)
         return f"{self._source.name}:{self._universe_hash}:{bucket}"
 
     async def snapshot(
@@ -109,8 +110,7 @@ class SharedMarketData:
             await self._make_current(bucket_key, key)
             return snapshot
         key = await self._resolve(bucket_key)
-        bucket_start_ms = int(int(now // self._bucket_seconds) * self._bucket_seconds * 1000)
-        return await self._get(key, bucket_start_ms)
+        return await self._get(key, bucket_start_ms(now, self._bucket_seconds))
 
     async def close(self) -> None:
         for task in list(self._inflight.values()):
