@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from saq import Queue
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from saq import Job, Queue
+from saq.queue.redis import RedisQueue
 
 from oppscan.logs import get_logger
 
@@ -21,8 +24,45 @@ def job_key(scan_id: str, strategy_id: str) -> str:
     return f"{scan_id}:{strategy_id}"
 
 
+# While Redis cannot be reached, a worker's dequeue loop waits this long between attempts,
+# doubling from the first to the last: SAQ itself retries at once, about 2,000 times a second.
+DEQUEUE_BACKOFF_SECONDS = (0.1, 2.0)
+
+
+class PatientRedisQueue(RedisQueue):
+    """SAQ's Redis queue, whose dequeue backs off while Redis cannot be reached.
+
+    SAQ's worker calls ``dequeue`` in a loop and logs and retries every failure immediately, so
+    a Redis outage turned each worker into a busy loop of failed connects. Here a failed dequeue
+    waits (exponential backoff, reset by the next success) and answers "no job".
+    """
+
+    _backoff = 0.0
+
+    async def dequeue(
+        self,
+        timeout: float = 0.0,  # noqa: ASYNC109 - SAQ's signature, overridden
+        poll_interval: float = 0.0,
+    ) -> Job | None:
+        try:
+            job = await super().dequeue(timeout=timeout, poll_interval=poll_interval)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            first, last = DEQUEUE_BACKOFF_SECONDS
+            self._backoff = min(last, max(first, self._backoff * 2))
+            log.warning(
+                "queue.dequeue",
+                outcome="store_unavailable",
+                retry_in_s=self._backoff,
+                reason=type(exc).__name__,
+            )
+            await asyncio.sleep(self._backoff)
+            return None
+        self._backoff = 0.0
+        return job
+
+
 def saq_queue(redis_url: str, key_prefix: str) -> Queue:
-    return Queue.from_url(redis_url, name=key_prefix)
+    return PatientRedisQueue.from_url(redis_url, name=key_prefix)
 
 
 class SaqJobQueue:
