@@ -2,7 +2,9 @@
 
 HS256 with ``OPPSCAN_JWT_SECRET``; RS256 with ``OPPSCAN_JWT_PUBLIC_KEY`` when it is set. The key
 is chosen by the token's declared algorithm from a fixed table, so a token cannot pick its own key
-(the classic HS256-with-the-public-key confusion).
+(the classic HS256-with-the-public-key confusion). A token valid for longer than
+``OPPSCAN_MAX_TOKEN_TTL_SECONDS`` from now is refused: a leaked token dies within that time.
+Whether the secret is strong enough is the entrypoints' check (``Settings.jwt_secret_problem``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,15 @@ def issue_token(
     tier: str | None = None,
     ttl_seconds: int = 3600,
 ) -> str:
-    """An HS256 token signed with the configured secret."""
+    """An HS256 token signed with the configured secret, valid for ``ttl_seconds`` (at most
+    ``OPPSCAN_MAX_TOKEN_TTL_SECONDS``)."""
     if not user_id:
         raise ValueError("user_id must not be empty")
+    if ttl_seconds > settings.max_token_ttl_seconds:
+        raise ValueError(
+            f"a lifetime of {ttl_seconds} s is above OPPSCAN_MAX_TOKEN_TTL_SECONDS "
+            f"({settings.max_token_ttl_seconds} s): the API would refuse the token"
+        )
     if tier is not None and tier not in TIERS:
         raise ValueError(f"tier must be one of {TIERS}")
     now = int(time.time())
@@ -88,14 +96,14 @@ class VerifiedTokens:
                 return known[0]
             del self._known[token]
             raise TokenInvalid("token expired")
-        principal, expires_at = _verified(self._settings, token)
+        principal, expires_at = _verified(self._settings, token, self._clock())
         if len(self._known) >= self._max_entries:
             self._known.clear()  # bounded; a cold start of the cache costs one decode per token
         self._known[token] = (principal, expires_at)
         return principal
 
 
-def _verified(settings: Settings, token: str) -> tuple[Principal, float]:
+def _verified(settings: Settings, token: str, now: float | None = None) -> tuple[Principal, float]:
     try:
         header = jwt.get_unverified_header(token)
         algorithm = header.get("alg")
@@ -117,6 +125,13 @@ def _verified(settings: Settings, token: str) -> tuple[Principal, float]:
     expires_at = claims.get("exp")
     if not isinstance(expires_at, int | float):
         raise TokenInvalid("claim 'exp' must be a number")
+    ahead = float(expires_at) - (time.time() if now is None else now)
+    longest = settings.max_token_ttl_seconds
+    if ahead > longest + LEEWAY_SECONDS:
+        raise TokenInvalid(
+            f"token valid for too long: it expires in {ahead:.0f} s, and this service accepts "
+            f"at most {longest} s (OPPSCAN_MAX_TOKEN_TTL_SECONDS); get a shorter-lived token"
+        )
     return _principal(claims), float(expires_at)
 
 

@@ -161,4 +161,8 @@ def web_app(settings: Settings | None = None) -> FastAPI:
     """The API app, for uvicorn's ``--factory`` (``oppscan serve``): its container is built
     when the app starts and closed when it stops."""
     settings = settings or Settings()
+    problem = settings.jwt_secret_problem()
+    if problem is not None and not settings.embedded:
+        # `oppscan serve` refuses first; this stops an API process started any other way.
+        raise RuntimeError(problem)
     return create_app(settings, build=lambda: bootstrap(settings))

@@ -89,6 +89,11 @@ class StatusReply(BaseModel):
     updated_at: str | None = Field(description=ISO)
     finished_at: str | None = Field(description=f"{ISO}; null while running")
     results_url: str
+    notice: str | None = Field(
+        default=None,
+        description="what you should know that the status cannot say, e.g. that no scan worker "
+        "is running; null when there is nothing",
+    )
 
 
 class Performance(BaseModel):
@@ -220,6 +225,7 @@ def render_status(view: ScanView, now: float | None = None) -> dict[str, Any]:
         "updated_at": iso(record.updated_at),
         "finished_at": iso(record.finished_at),
         "results_url": results_url(record.scan_id),
+        "notice": view.notice,
     }
 
 

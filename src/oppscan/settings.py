@@ -17,6 +17,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 MARKET_SOURCES = ("synthetic", "ccxt")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# Public (it is in this file): fit only for the embedded demo on a loopback address.
+DEV_JWT_SECRET = "oppscan-dev-secret-change-me-32-bytes-or-more"
+MIN_JWT_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
+MAKE_A_SECRET = "OPPSCAN_JWT_SECRET=$(openssl rand -hex 32)"
+DAY_SECONDS = 86_400
 
 
 class Settings(BaseSettings):
@@ -30,10 +35,18 @@ class Settings(BaseSettings):
         default="oppscan", min_length=1, description="a non-empty prefix of every Redis key"
     )
     jwt_secret: SecretStr = Field(
-        default=SecretStr("oppscan-dev-secret-change-me-32-bytes-or-more"),
-        description="the HS256 signing secret",
+        default=SecretStr(DEV_JWT_SECRET),
+        description="the HS256 secret, at least 32 bytes (openssl rand -hex 32); unset = a "
+        "public development secret, refused except by the embedded demo on a loopback address",
     )
     jwt_public_key: str | None = Field(default=None, description="PEM; enables RS256 tokens")
+    max_token_ttl_seconds: int = Field(
+        default=30 * DAY_SECONDS,
+        gt=0,
+        le=365 * DAY_SECONDS,
+        description="whole seconds, 1 to 31536000: a token whose expiry is further away is "
+        "refused, and `oppscan token --ttl` may not exceed it",
+    )
 
     scan_deadline_seconds: float = Field(default=120.0, gt=0, description="seconds > 0")
     result_ttl_seconds: int = Field(default=86_400, gt=0, description="whole seconds > 0")
@@ -105,6 +118,27 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return not self.redis_url
+
+    @property
+    def dev_jwt_secret(self) -> bool:
+        return self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+
+    def jwt_secret_problem(self) -> str | None:
+        """Why the HS256 secret cannot guard tokens (one line, naming the variable and how to
+        make a good one), or None. HS256 is always accepted, RS256 or not, so this holds for
+        every process that signs or verifies tokens."""
+        if self.dev_jwt_secret:
+            return (
+                "OPPSCAN_JWT_SECRET: unset, and the development secret is public (anyone can "
+                f"forge tokens with it); set your own: {MAKE_A_SECRET}"
+            )
+        size = len(self.jwt_secret.get_secret_value().encode())
+        if size < MIN_JWT_SECRET_BYTES:
+            return (
+                f"OPPSCAN_JWT_SECRET: {size} bytes is too short to sign HS256 tokens (allowed: "
+                f"at least {MIN_JWT_SECRET_BYTES} bytes, e.g. {MAKE_A_SECRET})"
+            )
+        return None
 
 
 def _json(text: str, what: str) -> object:

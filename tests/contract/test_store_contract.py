@@ -7,6 +7,7 @@ import asyncio
 import pytest
 import redis.asyncio as aioredis
 
+from oppscan.domain.errors import InvalidCompletion
 from oppscan.domain.models import (
     Opportunity,
     RiskLevel,
@@ -249,13 +250,41 @@ async def test_a_deleted_scan_is_gone(store: ScanStore) -> None:
     assert await store.list_user_scans("alice", 10, None) == []
 
 
-async def test_starts_are_counted_per_user_window(store: ScanStore) -> None:
-    assert await store.recent_starts("alice", 60) == 0
-    for _ in range(3):
-        await store.record_start("alice", 60)
-    # Three starts, unless the minute turned between two of them.
-    assert 1 <= await store.recent_starts("alice", 60) <= 3
-    assert await store.recent_starts("bob", 60) == 0
+async def one_window(store: ScanStore, needed: float = 5.0) -> None:
+    """Wait for a fresh minute if this one ends too soon: the starts of a test share a window."""
+    now = await store.now()
+    if 60 - now % 60 < needed:
+        await asyncio.sleep(60 - now % 60 + 0.05)
+
+
+async def test_starts_are_taken_atomically_up_to_the_limit(store: ScanStore) -> None:
+    await one_window(store)
+    quotas = await asyncio.gather(*(store.take_start("alice", f"fp{i}", 10, 60) for i in range(50)))
+    allowed = [q for q in quotas if q.allowed]
+    refused = [q for q in quotas if not q.allowed]
+    assert (len(allowed), len(refused)) == (10, 40)
+    assert sorted(q.count for q in allowed) == list(range(1, 11))
+    assert all(q.count == 10 and 1 <= q.retry_after <= 60 for q in refused)
+    assert not any(q.identical_pending for q in refused)  # no refused fingerprint was pending
+    assert (await store.take_start("bob", "fp0", 10, 60)).allowed  # per user
+
+
+async def test_a_start_given_back_can_be_taken_again(store: ScanStore) -> None:
+    await one_window(store)
+    first = await store.take_start("alice", "fp", 1, 60)
+    assert first.allowed
+    # Refused while the first holds its start, and told an identical request is starting.
+    again = await store.take_start("alice", "fp", 1, 60)
+    assert not again.allowed and again.identical_pending
+    other = await store.take_start("alice", "fp-other", 1, 60)
+    assert not other.allowed and not other.identical_pending
+    await store.settle_start("alice", first, started=False)  # it reused a scan: given back
+    second = await store.take_start("alice", "fp-other", 1, 60)
+    assert second.allowed
+    await store.settle_start("alice", second, started=True)  # it started one: kept
+    await store.settle_start("alice", second, started=True)  # settling twice changes nothing
+    refused = await store.take_start("alice", "fp", 1, 60)
+    assert not refused.allowed and not refused.identical_pending
 
 
 async def test_a_scan_that_cannot_run_fails_saying_why(store: ScanStore) -> None:
@@ -300,3 +329,33 @@ async def test_the_best_ten_are_kept_in_rank_order(store: ScanStore) -> None:
     ]
     everything = await store.get_view("scan_a", all_results=True)
     assert everything is not None and len(everything.top) == 16
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"profit_potential_usd": float("inf")},  # a finite score, a number JSON cannot carry
+        {"net_edge_bps": float("nan")},  # the score itself is not a number
+        {"confidence_score": float("-inf")},
+    ],
+)
+async def test_a_completion_with_a_non_finite_number_writes_nothing(
+    store: ScanStore, bad: dict[str, float]
+) -> None:
+    await make_scan(store)
+    await store.start_strategy("scan_a", "s1")
+    before = await store.get_view("scan_a", all_results=True)
+    poisoned = opp("o2", "s1", 20).model_copy(update=bad)  # made without validation
+    with pytest.raises(InvalidCompletion, match=r"^invalid completion: result 2: .* finite number"):
+        await store.complete_strategy("scan_a", "s1", done(opp("o1", "s1", 10), poisoned))
+    after = await store.get_view("scan_a", all_results=True)
+    assert before is not None and after is not None
+    assert after.record == before.record  # not a field, not the version, changed
+    assert after.strategies == before.strategies
+    assert after.top_json == "[]"
+    # The strategy can still complete, and then its counts and results agree.
+    applied = await store.complete_strategy("scan_a", "s1", done(opp("o1", "s1", 10)))
+    assert applied is not None and applied.changed
+    view = await store.get_view("scan_a", all_results=True)
+    assert view is not None
+    assert view.record.opportunities_found == len(view.top) == view.strategies["s1"].opportunities

@@ -37,6 +37,11 @@ def test_docs_render_with_no_network_but_the_server(
     page = context.new_page()
     failures: list[str] = []
     page.on("requestfailed", lambda request: failures.append(request.url))
+    refused: list[str] = []  # what the page's Content-Security-Policy blocked, if anything
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.goto(f"{server.base_url}/docs")
 
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("oppscan")
@@ -46,5 +51,6 @@ def test_docs_render_with_no_network_but_the_server(
         expect(page.locator(f'.opblock-summary-path[data-path$="{path}"]').first).to_be_visible()
     assert elsewhere == [], f"/docs reached other hosts: {elsewhere}"
     assert failures == []
+    assert refused == []
     assert "/openapi.json" in served
     assert "/static/swagger-ui/swagger-ui-bundle.js" in served

@@ -120,14 +120,16 @@ class EmbeddedServer:
 
 
 @contextlib.contextmanager
-def serving_embedded(logs: Path, secret: str, latency_ms: int) -> Iterator[EmbeddedServer]:
+def serving_embedded(logs: Path, secret: str | None, latency_ms: int) -> Iterator[EmbeddedServer]:
+    """``secret`` None: OPPSCAN_JWT_SECRET unset, the loopback demo of ``make run``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPPSCAN_")}
     env.update(
-        OPPSCAN_JWT_SECRET=secret,
         OPPSCAN_SYNTHETIC_LATENCY_MS=str(latency_ms),  # a fresh scan waits for its market data
         OPPSCAN_LOG_LEVEL="INFO",
     )
+    if secret is not None:
+        env["OPPSCAN_JWT_SECRET"] = secret
     out_path, err_path = logs / "stdout.log", logs / "stderr.log"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(

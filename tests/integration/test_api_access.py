@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import jwt
 import pytest
 
+from oppscan.api.body_limit import MAX_BODY_BYTES
 from oppscan.bootstrap import bootstrap
 from oppscan.store.redis_store import RedisScanStore, connect
 from tests.integration.asgi_api import API, SECRET, Api, api_settings, serve
@@ -45,6 +46,35 @@ async def test_no_token_or_a_bad_one_is_401_json(api: Api) -> None:
             assert r.headers["www-authenticate"].startswith("Bearer")
     r = await api.client.get(f"{API}/scans")
     assert r.status_code == 401
+
+
+async def test_the_token_is_checked_before_the_body_is_read_or_parsed(api: Api) -> None:
+    pulled: list[int] = []
+
+    async def streamed(data: bytes) -> AsyncIterator[bytes]:  # no Content-Length
+        for start in range(0, len(data), 65_536):
+            pulled.append(start)
+            yield data[start : start + 65_536]
+
+    json_type = {"content-type": "application/json"}
+    too_big = b'{"symbols": "' + b"B" * MAX_BODY_BYTES + b'"}'
+    # Without a valid token: 401, and not one byte of the body is read, whatever it is.
+    for body in (b"{not json", b'{"capital_usd": 1000}', too_big):
+        for headers in ({}, {"Authorization": "Bearer not.a.jwt"}):
+            r = await api.client.post(
+                f"{API}/discover", content=streamed(body), headers={**headers, **json_type}
+            )
+            assert r.status_code == 401, (body[:20], r.text)
+    assert pulled == []
+    # A body announced too large: the token first (401), the size (413) only with a token.
+    r = await api.client.post(f"{API}/discover", content=too_big, headers=json_type)
+    assert r.status_code == 401
+    with_token = {**api.auth(), **json_type}
+    r = await api.client.post(f"{API}/discover", content=too_big, headers=with_token)
+    assert r.status_code == 413 and r.json()["status"] == "payload_too_large"
+    # With a token, malformed JSON is what it is: 422.
+    r = await api.client.post(f"{API}/discover", content=b"{not json", headers=with_token)
+    assert r.status_code == 422 and r.json()["status"] == "invalid_request"
 
 
 # -- rate limit -----------------------------------------------------------------------------
@@ -100,6 +130,43 @@ async def test_health_readiness_metrics_docs_and_page(api: Api) -> None:
     page = await api.client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "/status/" in page.text and "EventSource" in page.text
+
+
+def _csp(header: str) -> dict[str, list[str]]:
+    directives = (part.split() for part in header.split(";") if part.strip())
+    return {name: sources for name, *sources in directives}
+
+
+async def test_every_answer_carries_the_security_headers(api: Api) -> None:
+    answers = {
+        "/": await api.client.get("/"),
+        "/docs": await api.client.get("/docs"),
+        "/healthz": await api.client.get("/healthz"),
+        "/openapi.json": await api.client.get("/openapi.json"),
+        "swagger css": await api.client.get("/static/swagger-ui/swagger-ui.css"),
+        "401": await api.client.get(f"{API}/status/scan_x"),
+        "404": await api.client.get(f"{API}/status/scan_x", headers=api.auth()),
+        "404 path": await api.client.get("/nowhere"),
+        "413": await api.client.post(
+            f"{API}/discover", content=b"[" * (MAX_BODY_BYTES + 1), headers=api.auth()
+        ),
+    }
+    for name, r in answers.items():
+        assert r.headers["x-content-type-options"] == "nosniff", name
+        assert r.headers["referrer-policy"] == "no-referrer", name
+        assert r.headers["x-frame-options"] == "DENY", name
+        policy = _csp(r.headers["content-security-policy"])
+        assert policy["frame-ancestors"] == ["'none'"], name
+        assert policy["default-src"] == ["'none'"], name
+    for page in ("/", "/docs"):
+        policy = _csp(answers[page].headers["content-security-policy"])
+        # Scripts: this origin's files, and the page's own inline script by its hash; nothing
+        # inline else, nothing from elsewhere.
+        assert "'unsafe-inline'" not in policy["script-src"], page
+        assert any(s.startswith("'sha256-") for s in policy["script-src"]), page
+        assert all(s == "'self'" or s.startswith("'sha256-") for s in policy["script-src"]), page
+        assert policy["connect-src"] == ["'self'"], page
+    assert "script-src" not in _csp(answers["401"].headers["content-security-policy"])
 
 
 # -- store down -----------------------------------------------------------------------------

@@ -101,6 +101,14 @@ async def test_another_users_scan_answers_exactly_like_an_unknown_one(api: Api) 
         ({"filter_by_risk_level": "extreme"}, "filter_by_risk_level"),
         ({"strategy_idz": ["x"]}, "strategy_idz"),
         ({"portfolio": {"holdings": [{"symbol": "BTC", "quantity": -1}]}}, "portfolio"),
+        # Bounded: every list, string and number (docs/api.md, "Limits").
+        ({"opportunity_type": ["spot"] * 10_000}, "opportunity_type"),
+        ({"opportunity_type": "x" * 900_000}, "opportunity_type.0"),
+        ({"symbols": ["BTC"] * 257}, "symbols"),
+        ({"capital_usd": 1e13}, "capital_usd"),
+        ({"portfolio": {"holdings": [{"symbol": "BTC", "quantity": 1e308}]}}, "portfolio"),
+        ({"portfolio": {"holdings": [{"symbol": "BTC", "quantity": 1}] * 501}}, "portfolio"),
+        ({"portfolio": {"cash_usd": False}}, "portfolio.cash_usd"),
     ],
 )
 async def test_a_bad_body_is_422_naming_the_field_and_starts_nothing(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,8 +17,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
-from tests.integration.processes import EmbeddedServer, serving_embedded
+from tests.conftest import TEST_REDIS_URL
+from tests.integration.processes import (
+    OPPSCAN,
+    EmbeddedServer,
+    cluster_env,
+    free_port,
+    serving_embedded,
+)
 
 pytestmark = pytest.mark.processes
 
@@ -35,6 +45,8 @@ def test_serve_says_it_runs_embedded_and_prints_a_working_demo_token(
     server: EmbeddedServer,
 ) -> None:
     assert "one process holds the store and runs scans in itself" in server.banner
+    assert "Redis" not in server.banner.replace("(no Redis)", "")
+    assert "development secret" not in server.banner  # it has a secret of its own
     assert f"open {server.base_url}/ — demo token: " in server.banner
     r = httpx.get(
         f"{server.base_url}{API}/strategies",
@@ -44,6 +56,40 @@ def test_serve_says_it_runs_embedded_and_prints_a_working_demo_token(
     assert r.json()["strategies"]
     # One process, embedded: the server process itself answered.
     assert r.headers["x-oppscan-process"].endswith(f":{server.process.pid}")
+    # It does not say which server software answered.
+    assert "server" not in r.headers
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_loopback_demo_runs_on_the_dev_secret_and_says_so(tmp_path: Path) -> None:
+    # `make run`: no OPPSCAN_JWT_SECRET, embedded, 127.0.0.1.
+    with serving_embedded(tmp_path, None, latency_ms=0) as demo:
+        assert "public development secret" in demo.banner
+        assert "openssl rand -hex 32" in demo.banner
+        r = httpx.get(
+            f"{demo.base_url}{API}/strategies",
+            headers={"Authorization": f"Bearer {demo.demo_token}"},
+        )
+        assert r.status_code == 200
+
+
+@pytest.mark.redis
+def test_serve_over_redis_on_the_dev_secret_exits_2_before_it_listens(key_prefix: str) -> None:
+    # The defect: Redis configured, no OPPSCAN_JWT_SECRET, `serve --workers 2`, then a token
+    # forged with the public secret was accepted. Now the process stops before binding.
+    env = cluster_env(TEST_REDIS_URL, key_prefix, "unused")
+    del env["OPPSCAN_JWT_SECRET"]
+    port = free_port()
+    command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    done = subprocess.run([OPPSCAN, *command], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.decode()
+    assert line.startswith("error: OPPSCAN_JWT_SECRET") and line.count("\n") == 1, line
+    assert "openssl rand -hex 32" in line
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0  # nothing ever listened there
+    with redis.Redis.from_url(TEST_REDIS_URL) as client:
+        assert not list(client.scan_iter(match=f"*{key_prefix}*"))
 
 
 def test_web_page_and_docs_are_served(server: EmbeddedServer) -> None:

@@ -11,6 +11,7 @@ from oppscan.bootstrap import Container, bootstrap
 from oppscan.domain.models import ScanStatus, ScanView, StrategyStatus
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput
+from oppscan.service.scans import NO_WORKER
 from oppscan.settings import Settings
 from tests.conftest import TEST_REDIS_URL
 from tests.integration.inprocess import running
@@ -87,8 +88,12 @@ async def test_a_scan_with_no_worker_ends_partial_at_its_deadline(key_prefix: st
     await container.start()
     try:
         started = await container.service.start(ALICE, DiscoverInput(strategy_ids=SPOT))
+        waiting = await container.service.status(ALICE, started.record.scan_id)
+        assert waiting.record.status is ScanStatus.QUEUED
+        assert waiting.notice == NO_WORKER  # the status says why nothing happens
         await asyncio.sleep(1.2)
         view = await container.service.status(ALICE, started.record.scan_id)
+        assert view.notice is None  # terminal: nothing waits any more
         assert view.record.status is ScanStatus.PARTIAL
         assert all(s.status is StrategyStatus.TIMED_OUT for s in view.strategies.values())
         assert view.record.error
@@ -121,3 +126,28 @@ async def test_polls_during_a_scan_never_miss_it(key_prefix: str, reads: int) ->
         )
         assert all(v.record.scan_id == started.record.scan_id for v in views)
         await until(c, started.record.scan_id, terminal)
+
+
+async def test_live_workers_are_counted_while_they_run(key_prefix: str) -> None:
+    settings = settings_for(key_prefix)
+    async with running(settings, workers=2) as c:
+        await workers_become(c, 2)
+        started = await c.service.start(ALICE, DiscoverInput(strategy_ids=SPOT))
+        view = await c.service.status(ALICE, started.record.scan_id)
+        assert view.notice is None
+    # Stopped workers drop out once their info expires (WORKER_INFO_SECONDS + 1).
+    after = bootstrap(settings)
+    await after.start()
+    try:
+        await workers_become(after, 0)
+    finally:
+        await after.close()
+        purge(TEST_REDIS_URL, key_prefix)
+
+
+async def workers_become(c: Container, count: int) -> None:
+    async with asyncio.timeout(10):
+        while True:
+            if await c.service.live_workers() == count:
+                return
+            await asyncio.sleep(0.1)

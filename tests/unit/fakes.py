@@ -14,8 +14,9 @@ class RecordingQueue:
     """The ``JobQueue`` port: remembers each (scan, strategy) job and runs nothing, or fails
     like an unreachable Redis."""
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, workers: int | None = None) -> None:
         self.fail = fail
+        self.workers = workers  # what live_workers() answers: None = jobs run in-process
         self.enqueued: list[str] = []  # one scan id per call
         self.jobs: list[tuple[str, str]] = []  # one (scan, strategy) per job
         self.started = self.closed = False
@@ -33,6 +34,9 @@ class RecordingQueue:
 
     async def abort(self, scan_id: str, strategy_ids: tuple[str, ...]) -> None:
         return None
+
+    async def live_workers(self) -> int | None:
+        return self.workers
 
     async def close(self) -> None:
         self.closed = True

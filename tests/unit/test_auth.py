@@ -161,3 +161,23 @@ def test_a_remembered_token_is_refused_once_it_expires(settings: Settings) -> No
     now[0] += 3600
     with pytest.raises(TokenInvalid, match="expired"):
         tokens.verify(token)
+
+
+def test_a_token_valid_longer_than_the_cap_is_refused(settings: Settings) -> None:
+    year_3000 = 32_503_680_000
+    with pytest.raises(TokenInvalid, match="OPPSCAN_MAX_TOKEN_TTL_SECONDS"):
+        verify_token(settings, _hs({"sub": "mallory", "exp": year_3000}))
+    with pytest.raises(TokenInvalid, match="OPPSCAN_MAX_TOKEN_TTL_SECONDS"):
+        VerifiedTokens(settings).verify(_hs({"sub": "mallory", "exp": year_3000}))
+    capped = Settings(jwt_secret=SECRET, max_token_ttl_seconds=3600)
+    now = int(time.time())
+    assert verify_token(capped, _hs({"sub": "alice", "exp": now + 3600})).user_id == "alice"
+    with pytest.raises(TokenInvalid, match="3600"):
+        verify_token(capped, _hs({"sub": "alice", "exp": now + 3600 + 60}))
+
+
+def test_issue_refuses_a_lifetime_above_the_cap() -> None:
+    capped = Settings(jwt_secret=SECRET, max_token_ttl_seconds=3600)
+    assert verify_token(capped, issue_token(capped, "alice", ttl_seconds=3600)).user_id == "alice"
+    with pytest.raises(ValueError, match="OPPSCAN_MAX_TOKEN_TTL_SECONDS"):
+        issue_token(capped, "alice", ttl_seconds=3601)

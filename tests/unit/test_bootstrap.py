@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from oppscan.api.app import create_app
 from oppscan.auth import issue_token
-from oppscan.bootstrap import Container, bootstrap
+from oppscan.bootstrap import Container, bootstrap, web_app
 from oppscan.domain.models import RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.settings import Settings
@@ -108,3 +108,11 @@ async def test_the_app_runs_on_the_parts_passed_to_bootstrap(
     metrics = (await client.get("/metrics")).text
     assert 'oppscan_market_fetches_total{source="fake"} 1.0' in metrics
     assert fakes.registry.get_sample_value("oppscan_market_fetches_total", {"source": "fake"})
+
+
+def test_an_api_process_over_redis_refuses_the_public_dev_secret() -> None:
+    # `oppscan serve` refuses first; an API process started another way refuses too.
+    over_redis = Settings(redis_url="redis://127.0.0.1:6379/15")
+    with pytest.raises(RuntimeError, match="OPPSCAN_JWT_SECRET"):
+        web_app(over_redis)
+    assert web_app(Settings(redis_url=over_redis.redis_url, jwt_secret=SECRET)) is not None

@@ -105,9 +105,86 @@ def test_numbers_must_be_json_numbers(value: object) -> None:
 
 
 def test_a_refusal_names_a_few_unknown_values_never_the_whole_body() -> None:
-    hostile = ",".join(f"{'X' * 200}{i}" for i in range(5000))  # about 1 MB of symbols
+    hostile = ",".join(f"{'X' * 60}{i}" for i in range(256))  # as many and as long as allowed
     with pytest.raises(InvalidRequest) as refused:
         norm(symbols=hostile)
     assert refused.value.field == "symbols"
-    assert "and 4995 more" in refused.value.message
+    assert "and 251 more" in refused.value.message
     assert len(refused.value.message) < 500
+
+
+def _holdings(n: int) -> list[dict[str, object]]:
+    return [{"symbol": "BTC", "quantity": 1} for _ in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "kind"),
+    [
+        # Lists: a bounded number of items, as a list or as one comma-separated string.
+        ({"opportunity_type": ["spot"] * 65}, ("opportunity_type",), "too_long"),
+        ({"opportunity_type": ",".join(["spot"] * 65)}, ("opportunity_type",), "too_long"),
+        ({"strategy_ids": ["pairs_trading"] * 65}, ("strategy_ids",), "too_long"),
+        ({"symbols": ["BTC"] * 257}, ("symbols",), "too_long"),
+        ({"asset_tiers": ["large_cap"] * 17}, ("asset_tiers",), "too_long"),
+        ({"filter_by_risk_level": ["low"] * 17}, ("filter_by_risk_level",), "too_long"),
+        ({"preferred_timeframes": ["hours"] * 17}, ("preferred_timeframes",), "too_long"),
+        # Strings: at most 64 characters each.
+        ({"opportunity_type": ["x" * 65]}, ("opportunity_type", 0), "string_too_long"),
+        ({"opportunity_type": "spot," + "x" * 65}, ("opportunity_type", 1), "string_too_long"),
+        ({"symbols": "BTC," + "B" * 10_000_000}, ("symbols", 1), "string_too_long"),
+        (
+            {"portfolio": {"holdings": [{"symbol": "B" * 65, "quantity": 1}]}},
+            ("portfolio", "holdings", 0, "symbol"),
+            "string_too_long",
+        ),
+        ({"portfolio": {"holdings": _holdings(501)}}, ("portfolio", "holdings"), "too_long"),
+        # Numbers: finite, bounded, and JSON numbers (not booleans or strings).
+        ({"capital_usd": 1e12 + 1}, ("capital_usd",), "less_than_equal"),
+        ({"min_profit_potential": 1e13}, ("min_profit_potential",), "less_than_equal"),
+        ({"max_required_capital": 1e13}, ("max_required_capital",), "less_than_equal"),
+        (
+            {"portfolio": {"holdings": [{"symbol": "BTC", "quantity": 1e308}]}},
+            ("portfolio", "holdings", 0, "quantity"),
+            "less_than_equal",
+        ),
+        (
+            {"portfolio": {"holdings": [{"symbol": "BTC", "quantity": True}]}},
+            ("portfolio", "holdings", 0, "quantity"),
+            "float_type",
+        ),
+        ({"portfolio": {"cash_usd": 1e13}}, ("portfolio", "cash_usd"), "less_than_equal"),
+        ({"portfolio": {"cash_usd": False}}, ("portfolio", "cash_usd"), "float_type"),
+        ({"portfolio": {"cash_usd": "2000"}}, ("portfolio", "cash_usd"), "float_type"),
+    ],
+)
+def test_every_field_is_bounded(
+    body: dict[str, object], loc: tuple[object, ...], kind: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        DiscoverInput.model_validate(body)
+    [error] = caught.value.errors()
+    assert (error["loc"], error["type"]) == (loc, kind)
+
+
+def test_a_body_at_every_limit_is_accepted() -> None:
+    body = DiscoverInput.model_validate(
+        {
+            "strategy_ids": ["pairs_trading"] * 64,
+            "symbols": ",".join(["c0"] * 256),
+            "asset_tiers": ["large_cap"] * 16,
+            "capital_usd": 1e12,
+            "portfolio": {
+                "holdings": [{"symbol": "C1", "quantity": 1e15}] * 500,
+                "cash_usd": 1e12,
+            },
+            "filter_by_risk_level": ["low"] * 16,
+            "min_profit_potential": 1e12,
+            "max_required_capital": 1e12,
+            "preferred_timeframes": ["hours"] * 16,
+            "opportunity_type": ["x" * 64] * 64,
+        }
+    )
+    request = normalise(body, catalog=CATALOG, allowed_strategies=None, universe=UNIVERSE)
+    assert request.strategy_ids == ("pairs_trading",)
+    assert request.filters.opportunity_types == ("x" * 64,)
+    assert request.portfolio is not None and len(request.portfolio.holdings) == 500

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from oppscan.domain.models import (
     Opportunity,
+    Portfolio,
     ResultFilters,
     RiskLevel,
     ScanRecord,
@@ -49,6 +52,7 @@ async def scan_with(
     market: FixedMarket,
     deadline: float = 30,
     filters: ResultFilters | None = None,
+    portfolio: Portfolio | None = None,
 ) -> tuple[InMemoryScanStore, StrategyRunner]:
     store = InMemoryScanStore(result_ttl_seconds=60)
     now = await store.now()
@@ -57,7 +61,11 @@ async def scan_with(
             scan_id="scan_1",
             user_id="u",
             status=ScanStatus.QUEUED,
-            request=ScanRequest(strategy_ids=tuple(strategies), filters=filters or ResultFilters()),
+            request=ScanRequest(
+                strategy_ids=tuple(strategies),
+                filters=filters or ResultFilters(),
+                portfolio=portfolio,
+            ),
             fingerprint="fp",
             created_at=now,
             updated_at=now,
@@ -88,13 +96,14 @@ async def test_each_outcome_is_recorded_with_its_reason() -> None:
     assert len(view.top) == 1
 
 
-async def test_a_market_outage_fails_the_strategy_and_names_it() -> None:
+async def test_a_market_outage_fails_the_strategy_saying_so() -> None:
     store, runner = await scan_with({"finds": Finds("finds", (RiskLevel.LOW,))}, FixedMarket(True))
     await runner.run("scan_1", "finds")
     view = await store.get_view("scan_1")
     assert view is not None
     assert view.record.status is ScanStatus.FAILED
-    assert view.strategies["finds"].error == "RuntimeError: exchange x: timed out"
+    # This fake fails with no source to name; the cache names it (test_runner_faults.py).
+    assert view.strategies["finds"].error == "market data unavailable"
 
 
 async def test_the_request_filters_really_filter() -> None:
@@ -137,3 +146,81 @@ async def test_every_strategy_reads_the_market_of_the_moment_its_scan_was_create
     view = await store.get_view("scan_1")
     assert view is not None
     assert market.asked == [(False, view.record.created_at)] * 2
+
+
+# -- numbers that are not finite (a strategy's output is checked before the store sees it) -----
+
+
+class ReturnsRaw:
+    """Hands back opportunities made without validation, with ``numbers`` replaced."""
+
+    def __init__(self, sid: str, **numbers: float) -> None:
+        self.info = StrategyInfo(id=sid, name=sid, description="test", needs=())
+        self.numbers = numbers
+
+    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
+        [found] = Finds(self.info.id, (RiskLevel.LOW,)).scan(market, request)
+        return [found.model_copy(update=self.numbers)]
+
+
+class BuildsDirectly:
+    """Builds an ``Opportunity`` itself (not through ``build_opportunity``) with an infinity."""
+
+    info = StrategyInfo(id="direct", name="direct", description="test", needs=())
+
+    def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]:
+        [found] = Finds("direct", (RiskLevel.LOW,)).scan(market, request)
+        return [Opportunity(**{**found.model_dump(), "entry_price": float("inf")})]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy overflows, in the thread
+async def test_a_holding_too_large_to_price_fails_its_strategy_and_stores_nothing() -> None:
+    from oppscan.domain.models import Holding
+    from oppscan.market.synthetic.source import SyntheticSource
+    from oppscan.strategies.portfolio import hedge_position
+
+    # The incident's holding, accepted before requests were bounded (or read back from then).
+    huge = Portfolio.model_construct(
+        holdings=(Holding.model_construct(symbol="BTC/USDT", quantity=1e308),), cash_usd=0.0
+    )
+    strategies: dict[str, Strategy] = {
+        "hedge_position": hedge_position.STRATEGY,
+        "finds": Finds("finds", (RiskLevel.LOW,)),
+    }
+    market = FixedMarket(snapshot=SyntheticSource(1, symbols_count=12).build())
+    store, runner = await scan_with(strategies, market, portfolio=huge)
+    for sid in strategies:
+        await runner.run("scan_1", sid)
+    view = await store.get_view("scan_1", all_results=True)
+    assert view is not None
+    hedge = view.strategies["hedge_position"]
+    assert hedge.status is StrategyStatus.FAILED
+    assert hedge.error == "strategy produced a non-finite profit_potential_usd for BTC/USDT"
+    assert hedge.opportunities == 0
+    assert view.strategies["finds"].status is StrategyStatus.DONE
+    assert view.record.status is ScanStatus.PARTIAL
+    assert view.record.opportunities_found == len(view.top) == 1
+
+
+async def test_a_non_finite_number_made_without_validation_fails_the_strategy() -> None:
+    strategies: dict[str, Strategy] = {
+        "nan_confidence": ReturnsRaw("nan_confidence", confidence_score=float("nan")),
+        "inf_capital": ReturnsRaw("inf_capital", required_capital_usd=float("-inf")),
+        "direct": BuildsDirectly(),
+        "finds": Finds("finds", (RiskLevel.LOW,)),
+    }
+    store, runner = await scan_with(strategies, FixedMarket())
+    for sid in strategies:
+        await runner.run("scan_1", sid)
+    view = await store.get_view("scan_1", all_results=True)
+    assert view is not None
+    errors = {
+        sid: s.error for sid, s in view.strategies.items() if s.status is StrategyStatus.FAILED
+    }
+    assert errors == {
+        "nan_confidence": "strategy produced a non-finite confidence_score for BTC/USDT",
+        "inf_capital": "strategy produced a non-finite required_capital_usd for BTC/USDT",
+        "direct": "strategy produced a non-finite entry_price (Opportunity)",
+    }
+    assert view.record.opportunities_found == len(view.top) == 1
+    assert view.record.strategies_completed == 4

@@ -13,7 +13,7 @@ from oppscan.market.snapshot import MarketSnapshot
 from oppscan.service.errors import InvalidRequest, RateLimited
 from oppscan.service.principal import Principal
 from oppscan.service.requests import DiscoverInput
-from oppscan.service.scans import ScanService
+from oppscan.service.scans import NO_WORKER, ScanService
 from oppscan.settings import Settings
 from oppscan.store.memory_store import InMemoryScanStore
 from oppscan.strategies.base import Strategy, StrategyInfo, StrategyRequest
@@ -93,3 +93,30 @@ async def test_a_cursor_must_be_one_the_api_returned() -> None:
 def test_infinity_and_nan_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         DiscoverInput.model_validate(body)
+
+
+class RefusingQueue(RecordingQueue):
+    async def enqueue_strategies(
+        self, scan_id: str, strategy_ids: tuple[str, ...], deadline_at: float
+    ) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6391. Connection refused.")
+
+
+async def test_a_scan_that_cannot_be_queued_says_so_without_the_queue_address() -> None:
+    scans, store = service(RefusingQueue())
+    with pytest.raises(StoreUnavailable):
+        await scans.start(ALICE, DiscoverInput())
+    [record] = await store.list_user_scans("alice", 10, None)
+    assert record.error == "its strategy jobs could not be queued: the job queue was unreachable"
+
+
+@pytest.mark.parametrize(("workers", "notice"), [(0, True), (2, False), (None, False)])
+async def test_a_queued_scan_says_when_no_worker_is_alive(
+    workers: int | None, notice: bool
+) -> None:
+    scans, _ = service(RecordingQueue(workers=workers))
+    started = await scans.start(ALICE, DiscoverInput())
+    view = await scans.status(ALICE, started.record.scan_id)
+    assert view.record.status is ScanStatus.QUEUED
+    assert (view.notice == NO_WORKER) is notice
+    assert (view.notice is None) is not notice

@@ -68,3 +68,23 @@ def test_numbers_keep_their_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_setting_says_what_it_allows() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, name
+
+
+def test_the_jwt_secret_must_be_strong(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPPSCAN_JWT_SECRET", raising=False)
+    unset = Settings().jwt_secret_problem()
+    assert unset is not None
+    assert "OPPSCAN_JWT_SECRET" in unset and "openssl rand -hex 32" in unset
+    short = Settings(jwt_secret="s" * 31).jwt_secret_problem()
+    assert short is not None and "32 bytes" in short and "openssl rand -hex 32" in short
+    # Bytes, not characters: 16 two-byte characters are 32 bytes.
+    assert Settings(jwt_secret="é" * 16).jwt_secret_problem() is None
+    assert Settings(jwt_secret="s" * 32).jwt_secret_problem() is None
+
+
+def test_max_token_ttl_is_thirty_days_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().max_token_ttl_seconds == 30 * 86_400
+    monkeypatch.setenv("OPPSCAN_MAX_TOKEN_TTL_SECONDS", "3600")
+    assert Settings().max_token_ttl_seconds == 3600
+    for bad in ("0", "-1", str(365 * 86_400 + 1), "forever"):
+        assert refused_field(monkeypatch, "MAX_TOKEN_TTL_SECONDS", bad) == "max_token_ttl_seconds"

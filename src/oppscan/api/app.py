@@ -18,6 +18,7 @@ from oppscan.api.body_limit import BodyLimit
 from oppscan.api.errors import install_error_handlers
 from oppscan.api.metrics import AccessLogMiddleware, ApiMetrics
 from oppscan.api.openapi import document
+from oppscan.api.security_headers import SecurityHeaders
 from oppscan.auth import VerifiedTokens
 from oppscan.logs import configure_logging, get_logger
 from oppscan.settings import Settings
@@ -68,7 +69,8 @@ def create_app(settings: Settings, *, build: Callable[[], Backend]) -> FastAPI:
     app.include_router(web.router)
     app.include_router(docs_ui.router)
     docs_ui.mount_assets(app)
-    app.add_middleware(BodyLimit)
-    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)  # outermost: sees 413s
+    app.add_middleware(BodyLimit)  # lazy: bounds a body as the routes read it (after the token)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)  # outermost
     document(app)
     return app

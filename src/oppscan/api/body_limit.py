@@ -1,18 +1,30 @@
-"""Request bodies above a limit are refused with 413 before the app reads them.
+"""Request bodies above a limit are refused with 413 as they are read, never read whole first.
 
-Pure ASGI: a body announced larger than the limit is refused unread; a body without a length is
-read up to the limit and refused past it. Only methods that carry a body are touched.
+Pure ASGI, and lazy: nothing here reads a body. It checks the body of a request when the app
+reads it, so whatever the app does first comes first: the ``/api/v1`` routes check the token
+before anything reads the body (``auth_dep.AuthenticatedRoute``), so a request without a valid
+token is refused 401 with its body unread, whatever its size. At the first read, a body announced
+(``Content-Length``) larger than the limit is refused unread; a body without a length is refused
+as soon as more than the limit has arrived. Either way the app's read raises ``BodyTooLarge``,
+which the error handlers answer with 413 (``payload_too_large``) and ``Connection: close``.
 """
 
 from __future__ import annotations
 
-import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from oppscan.api.error_bodies import PayloadTooLarge, body
-
-MAX_BODY_BYTES = 1 << 20  # 1 MiB: a discover body with a thousand holdings is about 50 KiB
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: a discover body at its largest (docs/api.md) is under 100 KiB
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by the body's reader: an ``HTTPException``, so FastAPI lets it through from the
+    middle of its body parsing (anything else would become a 400)."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit_bytes} bytes")
+        self.limit_bytes = limit_bytes
 
 
 class BodyLimit:
@@ -24,49 +36,23 @@ class BodyLimit:
         if scope["type"] != "http" or scope.get("method") not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
-        announced = dict(scope.get("headers", ())).get(b"content-length")
-        if announced is not None and announced.isdigit() and int(announced) > self.limit:
-            await self._refuse(send)
-            return
-        chunks: list[bytes] = []
+        await self.app(scope, self._limited(scope, receive), send)
+
+    def _limited(self, scope: Scope, receive: Receive) -> Receive:
+        limit = self.limit
+        length = dict(scope.get("headers", ())).get(b"content-length", b"")
+        announced = int(length) if length.isdigit() else None
         size = 0
-        while True:
+
+        async def limited() -> Message:
+            nonlocal size
+            if size == 0 and announced is not None and announced > limit:
+                raise BodyTooLarge(limit)  # refused unread
             message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay([message], receive), send)
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._refuse(send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self.app(scope, _replay([whole], receive), send)
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    raise BodyTooLarge(limit)
+            return message
 
-    async def _refuse(self, send: Send) -> None:
-        message = f"the request body is larger than {self.limit} bytes"
-        payload = orjson.dumps(body(PayloadTooLarge(message=message, limit_bytes=self.limit)))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        return pending.pop(0) if pending else await receive()
-
-    return replayed
+        return limited

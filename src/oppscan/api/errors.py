@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oppscan.api import error_bodies as bodies
+from oppscan.api.body_limit import BodyTooLarge
 from oppscan.auth import TokenInvalid
 from oppscan.domain.errors import StoreUnavailable
 from oppscan.logs import get_logger
@@ -35,6 +36,13 @@ async def _token_invalid(request: Request, exc: Exception) -> JSONResponse:
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
+
+
+async def _too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BodyTooLarge)
+    refusal = bodies.PayloadTooLarge(message=str(exc.detail), limit_bytes=exc.limit_bytes)
+    # The rest of the body is never read: the connection cannot carry another request.
+    return JSONResponse(bodies.body(refusal), status_code=413, headers={"Connection": "close"})
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -102,12 +110,19 @@ def _allowed(error: dict[str, Any]) -> list[Any] | None:
     }
     if kind in bounds:
         limit = next((v for k, v in ctx.items() if k in ("gt", "ge", "lt", "le")), None)
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # 1e12 reads "<= 1000000000000", not "<= 1000000000000.0"
         return [f"{bounds[kind]} {limit}"]
+    if kind == "too_long" and "max_length" in ctx:
+        return [f"at most {ctx['max_length']} items"]
+    if kind == "string_too_long" and "max_length" in ctx:
+        return [f"at most {ctx['max_length']} characters"]
     expected = {
         "bool_parsing": "true | false",
         "bool_type": "true | false",
         "float_parsing": "a number",
         "float_type": "a number",
+        "finite_number": "a finite number",
         "int_parsing": "an integer",
         "int_type": "an integer",
         "string_type": "a string",
@@ -161,6 +176,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TokenInvalid, _token_invalid)
+    app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(ScanNotFound, _not_found)
     app.add_exception_handler(InvalidRequest, _invalid)
     app.add_exception_handler(RateLimited, _rate_limited)

@@ -13,6 +13,7 @@ from oppscan.api.backend import get_backend
 from oppscan.api.metrics import ApiMetrics
 from oppscan.domain.errors import StoreUnavailable
 from oppscan.logs import get_logger
+from oppscan.service.scans import NO_WORKER
 
 log = get_logger("oppscan.api")
 
@@ -28,7 +29,13 @@ class Ready(BaseModel):
     success: bool
     status: Literal["ready", "store_unavailable"]
     store: Literal["embedded", "redis"] = Field(description="where scans are kept")
-    message: str | None = Field(default=None, description="why not ready")
+    workers: int | None = Field(
+        default=None,
+        description="scan workers alive now (Redis); null when scans run in this process",
+    )
+    message: str | None = Field(
+        default=None, description="why not ready, or what is missing while ready"
+    )
 
 
 @router.get("/healthz", response_model=Health)
@@ -60,7 +67,12 @@ async def readyz(request: Request) -> JSONResponse:
             },
             status_code=503,
         )
-    return JSONResponse({"success": True, "status": "ready", "store": mode})
+    workers = await backend.service.live_workers()
+    ready = Ready(success=True, status="ready", store=mode, workers=workers)
+    if workers == 0:
+        # Still ready: this process answers every read. New scans wait for a worker.
+        ready.message = NO_WORKER
+    return JSONResponse(ready.model_dump(mode="json"))
 
 
 @router.get(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.openapi.models import Example
 
 from oppscan.api import error_bodies as bodies
-from oppscan.api.auth_dep import Caller, Service
+from oppscan.api.auth_dep import AuthenticatedRoute, Caller, Service
 from oppscan.api.events import status_events
 from oppscan.api.metrics import ApiMetrics
 from oppscan.domain.models import RiskLevel
@@ -81,7 +81,8 @@ DISCOVER_EXAMPLES: dict[str, Example] = {
     },
 }
 
-router = APIRouter(prefix=PREFIX, tags=["opportunities"])
+# Every route checks the token before the body is read or parsed (auth_dep).
+router = APIRouter(prefix=PREFIX, tags=["opportunities"], route_class=AuthenticatedRoute)
 
 
 def _metrics(request: Request) -> ApiMetrics:
@@ -190,7 +191,7 @@ async def results(
 
 
 @router.post(
-    "/scans/{scan_id}/cancel", response_model=StatusReply, responses=refusals(401, 404, 413, 503)
+    "/scans/{scan_id}/cancel", response_model=StatusReply, responses=refusals(401, 404, 503)
 )
 async def cancel(scan_id: str, who: Caller, service: Service) -> Response:
     """Cancel a running scan; a finished one is left as it is. Either way: its status."""

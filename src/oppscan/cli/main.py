@@ -7,6 +7,7 @@ what it needs when it runs (``--version`` and ``strategies`` never load scipy or
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,10 @@ app = typer.Typer(
 app.add_typer(market_app, name="market")
 
 EMBEDDED_NOTE = "embedded: one process holds the store and runs scans in itself (no Redis)"
+DEV_SECRET_NOTE = (
+    "tokens are signed with the public development secret (OPPSCAN_JWT_SECRET is unset): "
+    "a demo for this machine only; anything else needs OPPSCAN_JWT_SECRET=$(openssl rand -hex 32)"
+)
 DEMO_USER = "demo"
 DEMO_TTL_SECONDS = 86_400
 STARTUP_HEALTHCHECK_SECONDS = 60
@@ -128,6 +133,11 @@ def serve(
             f"--workers {workers} needs OPPSCAN_REDIS_URL: without Redis one process holds "
             "the store, and other processes could not see its scans"
         )
+    # The one exception to a strong secret: the embedded demo, reachable from this machine only.
+    demo = settings.dev_jwt_secret and settings.embedded and is_loopback(host)
+    problem = settings.jwt_secret_problem()
+    if problem is not None and not demo:
+        raise fail(problem)
     if settings.embedded:
         typer.echo(f"oppscan serve: {EMBEDDED_NOTE}", err=True)
     else:
@@ -136,10 +146,13 @@ def serve(
             f"{workers} API process(es); `oppscan worker` processes run the scans",
             err=True,
         )
+    if demo:
+        typer.echo(f"oppscan serve: {DEV_SECRET_NOTE}", err=True)
     if print_demo_token:
         from oppscan.auth import issue_token
 
-        token = issue_token(settings, DEMO_USER, tier="pro", ttl_seconds=DEMO_TTL_SECONDS)
+        ttl = min(DEMO_TTL_SECONDS, settings.max_token_ttl_seconds)
+        token = issue_token(settings, DEMO_USER, tier="pro", ttl_seconds=ttl)
         typer.echo(f"open http://{host}:{port}/ — demo token: {token}")
 
     import uvicorn
@@ -153,11 +166,23 @@ def serve(
         loop="uvloop",
         http="httptools",
         access_log=False,  # the app writes its own JSON access line per request
+        server_header=False,  # no `Server: uvicorn` on every reply
         # A worker starting up imports the scientific stack and builds its container; on a busy
         # machine that outlasts uvicorn's 5 s health ping, and it would kill and respawn workers.
         timeout_worker_healthcheck=STARTUP_HEALTHCHECK_SECONDS,
         log_level=settings.log_level.lower(),
     )
+
+
+def is_loopback(host: str) -> bool:
+    """``host`` is reachable from this machine only: localhost, 127.0.0.0/8 or ::1."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _redacted(url: str | None) -> str:
@@ -210,17 +235,31 @@ def token(
         typer.Option(help="Comma-separated strategy ids the token allows (default: all)."),
     ] = None,
     tier: Annotated[str | None, typer.Option(help=f"One of {', '.join(TIERS)}.")] = None,
-    ttl: Annotated[int, typer.Option(min=1, help="Lifetime in seconds.")] = 3600,
+    ttl: Annotated[
+        int,
+        typer.Option(min=1, help="Lifetime in seconds, at most OPPSCAN_MAX_TOKEN_TTL_SECONDS."),
+    ] = 3600,
 ) -> None:
-    """Print a token signed with OPPSCAN_JWT_SECRET (HS256)."""
+    """Print a token signed with OPPSCAN_JWT_SECRET (HS256; at least 32 bytes)."""
     if tier is not None and tier not in TIERS:
         raise fail(f"--tier: {tier!r} is not a tier (allowed: {', '.join(TIERS)})")
     if not user.strip():
         raise fail("--user: must not be empty (allowed: any user id)")
-    from oppscan.auth import issue_token
     from oppscan.settings import Settings
 
-    typer.echo(issue_token(Settings(), user.strip(), _csv(strategies), tier, ttl))
+    settings = Settings()
+    problem = settings.jwt_secret_problem()
+    if problem is not None:
+        raise fail(problem)
+    longest = settings.max_token_ttl_seconds
+    if ttl > longest:
+        raise fail(
+            f"--ttl: {ttl} s is longer than OPPSCAN_MAX_TOKEN_TTL_SECONDS, and the API would "
+            f"refuse the token (allowed: 1 to {longest})"
+        )
+    from oppscan.auth import issue_token
+
+    typer.echo(issue_token(settings, user.strip(), _csv(strategies), tier, ttl))
 
 
 @app.command("strategies")

@@ -6,12 +6,13 @@ as they are, so a record read on any process is the record written on any other.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, Strict, TypeAdapter
 
 
 class ScanStatus(StrEnum):
@@ -59,7 +60,8 @@ RISK_ORDER = {level: i for i, level in enumerate(RiskLevel)}
 class Leg(BaseModel):
     """One order of a multi-leg trade."""
 
-    model_config = ConfigDict(frozen=True)
+    # Its numbers are finite: JSON cannot carry inf or nan, so validation refuses them.
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     exchange: str
     symbol: str = Field(description="the instrument, e.g. BTC/USDT, or an option's symbol")
@@ -72,7 +74,10 @@ class Leg(BaseModel):
 class Opportunity(BaseModel):
     """One concrete trade. Prices in quote currency (USD-pegged), sizes in base units."""
 
-    model_config = ConfigDict(frozen=True)
+    # Every number is finite: validation refuses inf and nan (JSON cannot carry them, and one
+    # would poison the ranking). ``non_finite_field`` finds one in an instance made without
+    # validation.
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     opportunity_id: str = Field(description="the same finding on the same snapshot has the same id")
     strategy_id: str
@@ -116,12 +121,60 @@ class Opportunity(BaseModel):
         penalty = 1.0 + RISK_ORDER[self.risk_level]
         return self.net_edge_bps * self.confidence_score / penalty
 
+    def non_finite_field(self) -> str | None:
+        """The first number that is not finite (inf or nan), by name; None when all are.
+
+        Validation refuses them, but ``model_construct`` and ``model_copy(update=...)`` do not
+        validate: whoever stores an opportunity checks it here first.
+        """
+        for name in NUMBER_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not math.isfinite(value):
+                return name
+        for i, leg in enumerate(self.legs):
+            for name in ("price", "size"):
+                if not math.isfinite(getattr(leg, name)):
+                    return f"legs[{i}].{name}"
+        return None if math.isfinite(self.rank_score) else "rank_score"
+
+
+# The numbers of an opportunity, in the order they are checked (the Redis store's completion
+# script checks the same ones, in the same order).
+NUMBER_FIELDS = (
+    "entry_price",
+    "exit_price",
+    "stop_loss",
+    "take_profit",
+    "profit_potential_usd",
+    "required_capital_usd",
+    "confidence_score",
+    "net_edge_bps",
+    "capacity_usd",
+)
+
+
+# The bounds of a request's portfolio (docs/api.md, "Limits"): every number a strategy computes
+# from it stays finite, and a request stays small in the store.
+NAME_CHARS = 64  # a symbol, a strategy id, any name a request carries
+MAX_HOLDINGS = 500
+MAX_QUANTITY = 10**15  # base units
+MAX_USD = 10**12  # any amount of USD
+
+# A JSON number, not a string or a boolean that lax parsing would turn into one.
+Number = Annotated[float, Strict()]
+
 
 class Holding(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    symbol: str = Field(description="BTC, BTC/USDT or BTC-USDT; quoted in USDT if no quote given")
-    quantity: float = Field(gt=0, description="units of the base asset held, > 0")
+    symbol: str = Field(
+        max_length=NAME_CHARS,
+        description=f"BTC, BTC/USDT or BTC-USDT (at most {NAME_CHARS} characters); quoted in "
+        "USDT if no quote given",
+    )
+    quantity: Number = Field(
+        gt=0, le=MAX_QUANTITY, description="units of the base asset held, > 0 and <= 1e15"
+    )
 
 
 class Portfolio(BaseModel):
@@ -129,8 +182,12 @@ class Portfolio(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    holdings: tuple[Holding, ...] = ()
-    cash_usd: float = Field(default=0.0, ge=0, description="cash beside the holdings, USD, >= 0")
+    holdings: tuple[Holding, ...] = Field(
+        default=(), max_length=MAX_HOLDINGS, description=f"at most {MAX_HOLDINGS} holdings"
+    )
+    cash_usd: Number = Field(
+        default=0.0, ge=0, le=MAX_USD, description="cash beside the holdings, USD, 0 to 1e12"
+    )
 
 
 class ResultFilters(BaseModel):
@@ -222,6 +279,7 @@ class ScanView:
     record: ScanRecord
     strategies: dict[str, StrategyState]
     top_json: str = "[]"
+    notice: str | None = None  # what the reader should know that the record cannot say
 
     @cached_property
     def top(self) -> list[Opportunity]:

@@ -61,6 +61,9 @@ class LocalJobQueue:
             if task is not None:
                 task.cancel()
 
+    async def live_workers(self) -> int | None:
+        return None  # the jobs run in this process, which is alive if it answers
+
     async def close(self) -> None:
         tasks = [*self._tasks.values(), *([self._sweeper] if self._sweeper else [])]
         for task in tasks:

@@ -18,6 +18,8 @@ JOB_FUNCTION = "run_strategy"
 # A job whose worker stops touching it for this long is swept and retried on another worker.
 HEARTBEAT_SECONDS = 4
 RETRIES = 3
+# How often a worker says it is alive (SAQ's worker info, kept one second longer than this).
+WORKER_INFO_SECONDS = 2
 
 
 def job_key(scan_id: str, strategy_id: str) -> str:
@@ -103,6 +105,11 @@ class SaqJobQueue:
             job = await self._queue.job(job_key(scan_id, sid))
             if job is not None and job.status not in ("complete", "failed", "aborted"):
                 await self._queue.abort(job, error="scan cancelled")
+
+    async def live_workers(self) -> int | None:
+        # Each worker rewrites its info every WORKER_INFO_SECONDS, kept a second longer.
+        info = await self._queue.info()
+        return len(info["workers"])
 
     async def close(self) -> None:
         await self._queue.disconnect()

@@ -15,7 +15,7 @@ from saq import Queue, Worker
 from saq.types import PartialTimersDict
 
 from oppscan.engine.overdue import finish_overdue_forever
-from oppscan.engine.saq_queue import JOB_FUNCTION
+from oppscan.engine.saq_queue import JOB_FUNCTION, WORKER_INFO_SECONDS
 from oppscan.logs import get_logger
 from oppscan.service.runner import StrategyRunner
 from oppscan.store.port import ScanStore
@@ -79,5 +79,7 @@ def saq_worker(
         startup=startup,
         shutdown=shutdown,
         # saq declares every key of PartialTimersDict required (it inherits a total TypedDict)
-        timers=PartialTimersDict(sweep=SWEEP_SECONDS),  # type: ignore[typeddict-item]
+        timers=PartialTimersDict(  # type: ignore[typeddict-item]
+            sweep=SWEEP_SECONDS, worker_info=WORKER_INFO_SECONDS
+        ),
     )

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from oppscan.domain.errors import MarketDataUnavailable
 from oppscan.market.snapshot import (
     TIMEFRAMES,
     Bars,
@@ -39,11 +40,11 @@ _YEAR_MS = 365 * 86_400_000
 ExchangeFactory = Callable[[str], Any]
 
 
-class ExchangeFetchError(RuntimeError):
-    """One exchange failed; the message names it and the call."""
+class ExchangeFetchError(MarketDataUnavailable):
+    """One exchange failed; the message names it and the call, ``source`` the exchange alone."""
 
     def __init__(self, exchange: str, call: str, reason: str) -> None:
-        super().__init__(f"{exchange}: {call} failed: {reason}")
+        super().__init__(f"{exchange}: {call} failed: {reason}", source=exchange)
         self.exchange = exchange
         self.call = call
 

@@ -29,7 +29,11 @@ class MarketData(Protocol):
     async def snapshot(
         self, force_refresh: bool = False, at: float | None = None
     ) -> MarketSnapshot:
-        """The snapshot for moment ``at`` (epoch seconds; default now), fetched once per bucket."""
+        """The snapshot for moment ``at`` (epoch seconds; default now), fetched once per bucket.
+
+        Raises ``MarketDataUnavailable`` (its ``source`` names the source or exchange) when none
+        can be had, and ``StoreUnavailable`` when the store shared across processes blips.
+        """
         ...
 
     async def close(self) -> None: ...
@@ -39,7 +43,8 @@ class SnapshotBlobs(Protocol):
     """Where processes share encoded snapshots, so one of them fetches a bucket for everyone.
 
     Keys are the cache's own (``source:universe:bucket``); the adapter namespaces them. A lock is
-    held by whoever wrote its ``token``: only that holder may extend or release it.
+    held by whoever wrote its ``token``: only that holder may extend or release it. An adapter
+    whose store cannot serve raises ``StoreUnavailable``.
     """
 
     async def get(self, key: str) -> bytes | None: ...

@@ -9,6 +9,9 @@ fetches, so a holder that dies is replaced within ``lock_ttl_seconds``.
 ``force_refresh`` fetches a new snapshot now under a new key suffix (one per second, so
 concurrent refreshes still share one fetch) and makes it the bucket's current snapshot: later
 calls in this bucket, in any process, get it (the blobs keep a pointer to it).
+
+A source that fails raises ``MarketDataUnavailable`` naming it (or the exchange that failed); the
+blobs' store failing to serve raises their ``StoreUnavailable`` as it is, a blip to retry.
 """
 
 from __future__ import annotations
@@ -182,13 +185,22 @@ class SharedMarketData:
             if time.monotonic() > deadline:
                 raise MarketDataUnavailable(
                     f"no market snapshot for {key} within {self._wait_timeout:.0f}s "
-                    "(another process holds the fetch lock)"
+                    "(another process holds the fetch lock)",
+                    source=self._source.name,
                 )
             await asyncio.sleep(self._poll)
 
     async def _fetch(self, key: str, as_of_ms: int) -> MarketSnapshot:
         started = time.perf_counter()
-        snapshot = await self._source.fetch(as_of_ms)
+        try:
+            snapshot = await self._source.fetch(as_of_ms)
+        except MarketDataUnavailable:
+            raise
+        except Exception as exc:
+            name = self._source.name
+            raise MarketDataUnavailable(
+                f"{name}: {type(exc).__name__}: {exc}", source=name
+            ) from exc
         self.fetches += 1
         self._metrics.fetches.labels(source=self._source.name).inc()
         self._metrics.lookups.labels(outcome="fetched").inc()

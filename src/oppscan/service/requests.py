@@ -7,9 +7,19 @@ from collections.abc import Collection, Sequence
 from typing import Annotated
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from oppscan.domain.models import Holding, Portfolio, ResultFilters, RiskLevel, ScanRequest
+from oppscan.domain.models import (
+    MAX_HOLDINGS,
+    MAX_USD,
+    NAME_CHARS,
+    Holding,
+    Number,
+    Portfolio,
+    ResultFilters,
+    RiskLevel,
+    ScanRequest,
+)
 from oppscan.service.errors import InvalidRequest
 
 ASSET_TIERS: dict[str, slice] = {
@@ -19,34 +29,71 @@ ASSET_TIERS: dict[str, slice] = {
 }
 TIMEFRAMES = ("minutes", "hours", "days", "weeks")
 
-ListOrCsv = list[str] | str | None
-# A JSON number, not a string or a boolean that lax parsing would turn into one.
-Number = Annotated[float, Strict()]
+MAX_STRATEGY_IDS = 64  # the catalog has 14
+MAX_SYMBOLS = 256  # the universe has 40 (the synthetic market, and ccxt's default)
+MAX_CHOICES = 16  # asset_tiers, filter_by_risk_level, preferred_timeframes: 3 or 4 values each
+MAX_OPPORTUNITY_TYPES = 64
 
 
-LIST_OR_CSV = "a list of strings, or one comma-separated string"
+def _split(value: object) -> object:
+    # One comma-separated string is a list of its parts: they are counted and bounded as items.
+    return value.split(",") if isinstance(value, str) else value
+
+
+_Name = Annotated[str, StringConstraints(max_length=NAME_CHARS)]
+
+
+def _csv(max_items: int) -> BeforeValidator:
+    """Splits a comma-separated string; documents the field as a list or a string."""
+    items = Annotated[list[_Name], Field(max_length=max_items)]
+    return BeforeValidator(_split, json_schema_input_type=items | str | None)
+
+
+# Each: a list of at most N strings of at most NAME_CHARS characters, or one comma-separated
+# string of as many; null = not given.
+StrategyIds = Annotated[
+    Annotated[list[_Name], Field(max_length=MAX_STRATEGY_IDS)] | None, _csv(MAX_STRATEGY_IDS)
+]
+Symbols = Annotated[Annotated[list[_Name], Field(max_length=MAX_SYMBOLS)] | None, _csv(MAX_SYMBOLS)]
+Choices = Annotated[Annotated[list[_Name], Field(max_length=MAX_CHOICES)] | None, _csv(MAX_CHOICES)]
+OpportunityTypes = Annotated[
+    Annotated[list[_Name], Field(max_length=MAX_OPPORTUNITY_TYPES)] | None,
+    _csv(MAX_OPPORTUNITY_TYPES),
+]
+
+
+def _list_or_csv_text(max_items: int) -> str:
+    return (
+        f"a list of at most {max_items} strings of at most {NAME_CHARS} characters, or one "
+        "comma-separated string of as many"
+    )
+
+
+USD_BOUNDS = "USD, 0 to 1e12"
 
 
 class DiscoverInput(BaseModel):
-    """The body of ``POST /discover``; every field optional."""
+    """The body of ``POST /discover``; every field optional, each bounded as it says."""
 
     # Infinity and NaN are not amounts: refused here, they could never be stored and read back.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    strategy_ids: ListOrCsv = Field(
+    strategy_ids: StrategyIds = Field(
         default=None,
-        description=f"strategy ids from GET /strategies ({LIST_OR_CSV}); default: every "
-        "strategy the token allows",
+        description=f"strategy ids from GET /strategies ({_list_or_csv_text(MAX_STRATEGY_IDS)}); "
+        "default: every strategy the token allows",
     )
-    symbols: ListOrCsv = Field(
+    symbols: Symbols = Field(
         default=None,
-        description=f"markets to scan, e.g. BTC, ETH/USDT, SOL-USDT ({LIST_OR_CSV}; quoted in "
-        "USDT when no quote is given); default: the whole universe",
+        description="markets to scan, e.g. BTC, ETH/USDT, SOL-USDT "
+        f"({_list_or_csv_text(MAX_SYMBOLS)}; quoted in USDT when no quote is given); default: "
+        "the whole universe",
     )
-    asset_tiers: ListOrCsv = Field(
+    asset_tiers: Choices = Field(
         default=None,
-        description=f"large_cap | mid_cap | small_cap ({LIST_OR_CSV}): the universe's symbols "
-        "by 24 h volume rank (1-10, 11-30, the rest), intersected with `symbols`",
+        description=f"large_cap | mid_cap | small_cap ({_list_or_csv_text(MAX_CHOICES)}): the "
+        "universe's symbols by 24 h volume rank (1-10, 11-30, the rest), intersected with "
+        "`symbols`",
     )
     force_refresh: bool = Field(
         default=False,
@@ -54,28 +101,42 @@ class DiscoverInput(BaseModel):
         "reuse a finished scan",
     )
     capital_usd: Number = Field(
-        default=10_000.0, description="capital to size each trade with, USD, > 0"
+        default=10_000.0,
+        le=MAX_USD,
+        description="capital to size each trade with, USD, > 0 and <= 1e12",
     )
     portfolio: Portfolio | None = Field(
-        default=None, description="your holdings: the portfolio strategies need them"
-    )
-    filter_by_risk_level: ListOrCsv = Field(
         default=None,
-        description=f"keep only these risk levels: low | medium | high | very_high ({LIST_OR_CSV})",
+        description=f"your holdings (at most {MAX_HOLDINGS}): the portfolio strategies need them",
+    )
+    filter_by_risk_level: Choices = Field(
+        default=None,
+        description="keep only these risk levels: low | medium | high | very_high "
+        f"({_list_or_csv_text(MAX_CHOICES)})",
     )
     min_profit_potential: Number | None = Field(
-        default=None, description="keep only opportunities with at least this profit, USD, >= 0"
+        default=None,
+        le=MAX_USD,
+        description=f"keep only opportunities with at least this profit, {USD_BOUNDS}",
     )
     max_required_capital: Number | None = Field(
-        default=None, description="keep only opportunities needing at most this capital, USD, >= 0"
-    )
-    preferred_timeframes: ListOrCsv = Field(
         default=None,
-        description=f"keep only these timeframes: minutes | hours | days | weeks ({LIST_OR_CSV})",
+        le=MAX_USD,
+        description=f"keep only opportunities needing at most this capital, {USD_BOUNDS}",
     )
-    opportunity_type: ListOrCsv = Field(
-        default=None, description=f"keep only these opportunity types ({LIST_OR_CSV})"
+    preferred_timeframes: Choices = Field(
+        default=None,
+        description="keep only these timeframes: minutes | hours | days | weeks "
+        f"({_list_or_csv_text(MAX_CHOICES)})",
     )
+    opportunity_type: OpportunityTypes = Field(
+        default=None,
+        description="keep only these opportunity types "
+        f"({_list_or_csv_text(MAX_OPPORTUNITY_TYPES)})",
+    )
+
+
+ListOrCsv = list[str] | str | None
 
 
 def _items(value: ListOrCsv) -> list[str]:

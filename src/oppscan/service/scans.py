@@ -5,11 +5,12 @@ Every answer comes from the store alone; nothing about a scan is kept in this pr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from oppscan.domain.errors import StoreUnavailable
@@ -17,6 +18,7 @@ from oppscan.domain.models import (
     Opportunity,
     RiskLevel,
     ScanRecord,
+    ScanRequest,
     ScanStatus,
     ScanView,
 )
@@ -25,15 +27,22 @@ from oppscan.market.port import MarketData
 from oppscan.service.errors import InvalidRequest, RateLimited, ScanNotFound
 from oppscan.service.ports import JobQueue
 from oppscan.service.principal import Principal
+from oppscan.service.public_text import QUEUE_UNREACHABLE
 from oppscan.service.requests import DiscoverInput, fingerprint, normalise, normalise_symbol
 from oppscan.settings import Settings
-from oppscan.store.port import ScanStore
+from oppscan.store.port import ScanStore, StartQuota
 from oppscan.strategies.base import Strategy, StrategyInfo
 
 log = get_logger("oppscan.scans")
 
 RATE_WINDOW_SECONDS = 60
+NO_WORKER = (
+    "no scan worker is running: the scan waits in the queue until one starts (`oppscan worker`), "
+    "and ends partial at its deadline if none does"
+)
 FINGERPRINT_ATTEMPTS = 3
+# A request refused while an identical one holds a start waits this long for that scan to exist.
+IDENTICAL_POLLS, IDENTICAL_POLL_SECONDS = 80, 0.025
 SortKey = Literal["score", "profit", "confidence"]
 
 
@@ -110,9 +119,20 @@ class ScanService:
         reusable = await self._reusable(who.user_id, fp, request.force_refresh)
         if reusable is not None:
             return Started(reusable, reused=True)
-        # Peek only: a request that ends up reusing a concurrent identical scan costs no quota.
-        await self._check_rate(who)
+        # The limit is checked and counted in one atomic step. Reuse costs no quota: a request
+        # that ends up reusing a concurrent identical scan, or whose jobs cannot be queued, gives
+        # its start back.
+        quota = await self._take_start(who, fp, request.force_refresh)
+        if isinstance(quota, ScanRecord):
+            return Started(quota, reused=True)
+        started: Started | None = None
+        try:
+            started = await self._create_and_queue(who, request, fp)
+            return started
+        finally:
+            await self._settle_start(who, quota, started is not None and not started.reused)
 
+    async def _create_and_queue(self, who: Principal, request: ScanRequest, fp: str) -> Started:
         now = await self._store.now()
         record = ScanRecord(
             scan_id=f"scan_{secrets.token_hex(16)}",
@@ -137,16 +157,18 @@ class ScanService:
                 reason="identical request started concurrently",
             )
             return Started(winner, reused=True)
-        await self._store.record_start(who.user_id, RATE_WINDOW_SECONDS)
         try:
             await self._queue.enqueue_strategies(
                 record.scan_id, request.strategy_ids, record.deadline_at
             )
         except Exception as exc:
-            # A scan whose jobs never reached the queue must say so, not look like it runs.
+            # A scan whose jobs never reached the queue must say so, not look like it runs; the
+            # user reads what failed, the log line also where.
             reason = f"its strategy jobs could not be queued: {exc!r}"
             with contextlib.suppress(Exception):
-                await self._store.fail_scan(record.scan_id, reason)
+                await self._store.fail_scan(
+                    record.scan_id, f"its strategy jobs could not be queued: {QUEUE_UNREACHABLE}"
+                )
             log.error(
                 "scan.start",
                 scan_id=record.scan_id,
@@ -219,20 +241,38 @@ class ScanService:
         )
         return None
 
-    async def _check_rate(self, who: Principal) -> None:
+    async def _take_start(
+        self, who: Principal, fp: str, force_refresh: bool
+    ) -> StartQuota | ScanRecord:
+        """A start counted against the user's limit, the scan to reuse, or ``RateLimited``."""
         limits = self._settings.scans_per_minute
         limit = limits.get(who.tier, limits.get("basic", 10))
-        started = await self._store.recent_starts(who.user_id, RATE_WINDOW_SECONDS)
-        if started >= limit:
-            now = await self._store.now()
-            retry_after = max(1, RATE_WINDOW_SECONDS - int(now) % RATE_WINDOW_SECONDS)
-            log.info(
-                "scan.start",
-                user_id=who.user_id,
-                outcome="rate_limited",
-                reason=f"{started} starts in the window, limit {limit}",
+        quota = await self._store.take_start(who.user_id, fp, limit, RATE_WINDOW_SECONDS)
+        if quota.allowed:
+            return quota
+        if quota.identical_pending:
+            # An identical request holds a start: its scan is about to exist, reuse it.
+            for _ in range(IDENTICAL_POLLS):
+                await asyncio.sleep(IDENTICAL_POLL_SECONDS)
+                reusable = await self._reusable(who.user_id, fp, force_refresh)
+                if reusable is not None:
+                    return reusable
+        log.info(
+            "scan.start",
+            user_id=who.user_id,
+            outcome="rate_limited",
+            reason=f"{quota.count} starts in the window, limit {limit}",
+        )
+        raise RateLimited(quota.retry_after, limit)
+
+    async def _settle_start(self, who: Principal, quota: StartQuota, started: bool) -> None:
+        try:
+            await self._store.settle_start(who.user_id, quota, started)
+        except StoreUnavailable as exc:
+            # The start stays counted until its window ends: never more starts than the limit.
+            log.warning(
+                "scan.start", user_id=who.user_id, outcome="start_not_settled", reason=str(exc)
             )
-            raise RateLimited(retry_after, limit)
 
     @property
     def _fp_ttl(self) -> int:
@@ -241,7 +281,19 @@ class ScanService:
     # -- read -----------------------------------------------------------------------------
 
     async def status(self, who: Principal, scan_id: str) -> ScanView:
-        return await self._owned_view(who, scan_id, op="status")
+        view = await self._owned_view(who, scan_id, op="status")
+        if view.record.status is ScanStatus.QUEUED and await self.live_workers() == 0:
+            # Only a queued scan asks (one more store read): it is the one that waits for them.
+            return replace(view, notice=NO_WORKER)
+        return view
+
+    async def live_workers(self) -> int | None:
+        """Scan workers alive now; None when jobs run in this process, or if nobody can tell."""
+        try:
+            return await self._queue.live_workers()
+        except Exception as exc:  # an answer about workers must never fail a status poll
+            log.warning("queue.workers", outcome="unknown", reason=type(exc).__name__)
+            return None
 
     async def _owned_view(
         self, who: Principal, scan_id: str, op: str, all_results: bool = False

@@ -7,6 +7,7 @@ Every change runs without awaiting anything in its middle, so it is atomic on th
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -18,10 +19,16 @@ from oppscan.domain.models import (
     StrategyState,
     StrategyStatus,
 )
-from oppscan.store.lifecycle import final_status
-from oppscan.store.port import Applied
+from oppscan.store.lifecycle import (
+    check_completion,
+    final_status,
+    seconds_to_next_window,
+    window_of,
+)
+from oppscan.store.port import Applied, StartQuota
 
 TOP = 10  # the best results a view carries unless it asks for all
+STARTING_MARK_SECONDS = 10.0  # a request's mark on the fingerprint it starts, if it never settles
 
 
 @dataclass
@@ -40,7 +47,8 @@ class InMemoryScanStore:
         self._scans: dict[str, _Scan] = {}
         self._by_user: dict[str, dict[str, float]] = {}
         self._fingerprints: dict[tuple[str, str], tuple[str, float]] = {}
-        self._starts: dict[str, list[float]] = {}
+        self._starts: dict[str, tuple[int, int]] = {}  # user -> (window, starts counted in it)
+        self._starting: dict[tuple[str, str], tuple[str, float]] = {}  # (user, fp) -> token, until
 
     async def ping(self) -> None:
         return None
@@ -136,6 +144,7 @@ class InMemoryScanStore:
     async def complete_strategy(
         self, scan_id: str, strategy_id: str, outcome: StrategyOutcome
     ) -> Applied | None:
+        check_completion(outcome)  # all or nothing: refused before anything changes
         scan, now = self._current(scan_id)
         if scan is None:
             return None
@@ -205,16 +214,38 @@ class InMemoryScanStore:
                 break
         return out
 
-    async def recent_starts(self, user_id: str, window_seconds: int) -> int:
+    async def take_start(
+        self, user_id: str, fingerprint: str, limit: int, window_seconds: int
+    ) -> StartQuota:
+        # No await from here to the return: the check and the count are one step.
         now = self._clock()
-        window_start = now - now % window_seconds
-        starts = [t for t in self._starts.get(user_id, []) if t >= window_start]
-        self._starts[user_id] = starts
-        return len(starts)
+        window = window_of(now, window_seconds)
+        counted_in, count = self._starts.get(user_id, (window, 0))
+        count = count if counted_in == window else 0
+        if count >= limit:
+            mark = self._starting.get((user_id, fingerprint))
+            return StartQuota(
+                allowed=False,
+                count=count,
+                retry_after=seconds_to_next_window(now, window_seconds),
+                window=window,
+                fingerprint=fingerprint,
+                identical_pending=mark is not None and mark[1] > now,
+            )
+        self._starts[user_id] = (window, count + 1)
+        token = uuid.uuid4().hex
+        self._starting[(user_id, fingerprint)] = (token, now + STARTING_MARK_SECONDS)
+        return StartQuota(True, count + 1, 0, window, fingerprint, token)
 
-    async def record_start(self, user_id: str, window_seconds: int) -> None:
-        await self.recent_starts(user_id, window_seconds)  # drops the starts of past windows
-        self._starts.setdefault(user_id, []).append(self._clock())
+    async def settle_start(self, user_id: str, quota: StartQuota, started: bool) -> None:
+        if not quota.allowed:
+            return
+        mark = self._starting.get((user_id, quota.fingerprint))
+        if mark is not None and mark[0] == quota.token:
+            del self._starting[(user_id, quota.fingerprint)]
+        counted_in, count = self._starts.get(user_id, (quota.window, 0))
+        if not started and counted_in == quota.window and count > 0:
+            self._starts[user_id] = (counted_in, count - 1)
 
     # -- the shared transitions ---------------------------------------------------------------
 

@@ -31,6 +31,25 @@ class Applied:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class StartQuota:
+    """What ``take_start`` decided for one request to start a scan.
+
+    ``allowed``: a start was counted in ``window`` (``count`` with it); ``settle_start`` must
+    follow, to give it back if no scan started. Refused: ``count`` starts already fill the window,
+    ``retry_after`` seconds until it turns, and ``identical_pending`` says whether a request with
+    the same fingerprint holds a start right now (its scan is about to exist: wait and reuse it).
+    """
+
+    allowed: bool
+    count: int
+    retry_after: int
+    window: int
+    fingerprint: str
+    token: str = ""  # the allowed request's own mark on its fingerprint
+    identical_pending: bool = False
+
+
 class ScanStore(Protocol):
     async def ping(self) -> None: ...
 
@@ -74,7 +93,11 @@ class ScanStore(Protocol):
     async def complete_strategy(
         self, scan_id: str, strategy_id: str, outcome: StrategyOutcome
     ) -> Applied | None:
-        """Record a strategy's outcome once; finish the scan when it was the last."""
+        """Record a strategy's outcome once; finish the scan when it was the last.
+
+        All or nothing: an outcome the store could not hold whole (a result whose score or number
+        is not finite, a malformed payload) raises ``InvalidCompletion`` and writes nothing.
+        """
         ...
 
     async def cancel_scan(self, scan_id: str) -> Applied | None: ...
@@ -89,11 +112,18 @@ class ScanStore(Protocol):
         """The user's scans, newest first, created strictly before ``before``."""
         ...
 
-    async def recent_starts(self, user_id: str, window_seconds: int) -> int:
-        """How many scans the user started in the current window (a rate limit)."""
+    async def take_start(
+        self, user_id: str, fingerprint: str, limit: int, window_seconds: int
+    ) -> StartQuota:
+        """The rate limit, checked and counted in one atomic step: with fewer than ``limit``
+        starts counted in the user's current fixed window, count one more and mark
+        ``fingerprint`` as being started (allowed); otherwise count nothing (refused)."""
         ...
 
-    async def record_start(self, user_id: str, window_seconds: int) -> None: ...
+    async def settle_start(self, user_id: str, quota: StartQuota, started: bool) -> None:
+        """End an allowed ``take_start``: clear its fingerprint mark and, when no scan started
+        (the request reused one, or its jobs could not be queued), uncount its start."""
+        ...
 
     async def fail_scan(self, scan_id: str, error: str) -> Applied | None:
         """End a scan that cannot run (its jobs could not be queued) as ``failed``, saying why."""

@@ -9,6 +9,8 @@ the results (a sorted set of opportunity JSON by rank score).
 
 from __future__ import annotations
 
+from oppscan.domain.models import NUMBER_FIELDS, Opportunity
+
 PRELUDE = r"""
 local TERMINAL = {complete=true, partial=true, failed=true, cancelled=true}
 local S_TERMINAL = {done=true, failed=true, skipped=true, timed_out=true, cancelled=true}
@@ -106,11 +108,84 @@ return attempt
 """
 )
 
+# The Lua mirror of ``lifecycle.check_completion``, and more: the payloads come as JSON here.
+# Opportunity numbers that may be null; the rest must be finite numbers (inf and nan serialise
+# as null, which no reader could parse back).
+_NUMBERS = ", ".join(f"'{n}'" for n in NUMBER_FIELDS)
+_NULLABLE = ", ".join(
+    f"{n}=true" for n in NUMBER_FIELDS if Opportunity.model_fields[n].default is None
+)
+CHECK_COMPLETION = (
+    f"local NUMBERS = {{{_NUMBERS}}}\nlocal NULLABLE = {{{_NULLABLE}}}\n"
+    + r"""
+local function finite(x)
+  return type(x) == 'number' and x == x and x ~= math.huge and x ~= -math.huge
+end
+
+-- A score ZADD takes, and finite: a plain decimal, as Python's repr writes a float.
+local function finite_score(s)
+  return string.match(s, '^[-+]?[%d.]+[eE]?[-+]?%d*$') ~= nil and finite(tonumber(s))
+end
+
+local function check_result(i, score, raw)
+  local at = 'result ' .. i .. ': '
+  if not finite_score(score) then return at .. 'its score is not a finite number' end
+  local ok, opp = pcall(cjson.decode, raw)
+  if not ok or type(opp) ~= 'table' or opp[1] ~= nil then return at .. 'not a JSON object' end
+  if type(opp.opportunity_id) ~= 'string' or opp.opportunity_id == '' then
+    return at .. 'no opportunity_id'
+  end
+  for _, name in ipairs(NUMBERS) do
+    local v = opp[name]
+    if not (NULLABLE[name] and (v == nil or v == cjson.null)) and not finite(v) then
+      return at .. name .. ' is not a finite number'
+    end
+  end
+  if opp.legs == nil or opp.legs == cjson.null then return nil end
+  if type(opp.legs) ~= 'table' then return at .. 'legs is not a list' end
+  for j, leg in ipairs(opp.legs) do
+    local where = at .. 'legs[' .. (j - 1) .. ']'
+    if type(leg) ~= 'table' then return where .. ' is not an object' end
+    for _, name in ipairs({'price', 'size'}) do
+      if not finite(leg[name]) then return where .. '.' .. name .. ' is not a finite number' end
+    end
+  end
+  return nil
+end
+
+-- Everything COMPLETE will write, checked before its first write: Redis does not undo a
+-- script's earlier writes, so a failure half-way would leave a strategy done without results.
+local function check_completion()
+  if #ARGV < 6 then return 'the outcome is incomplete' end
+  if not S_TERMINAL[ARGV[3]] then
+    return 'status ' .. ARGV[3] .. ' is not a terminal strategy status'
+  end
+  if not string.match(ARGV[5], '^%d+$') then
+    return 'duration ' .. ARGV[5] .. ' is not a whole number of milliseconds'
+  end
+  if (#ARGV - 6) % 2 ~= 0 then return 'every result needs a score and a payload' end
+  local given = (#ARGV - 6) / 2
+  if not string.match(ARGV[4], '^%d+$') or tonumber(ARGV[4]) ~= given then
+    return ARGV[4] .. ' results announced, ' .. given .. ' given'
+  end
+  for i = 1, given do
+    local invalid = check_result(i, ARGV[5 + 2 * i], ARGV[6 + 2 * i])
+    if invalid then return invalid end
+  end
+  return nil
+end
+"""
+)
+
 # ARGV: ttl, strategy id, status, opportunities, duration ms, error ('' for none),
-#       then pairs of (rank score, opportunity JSON). Returns false or {status, changed, reason}.
+#       then pairs of (rank score, opportunity JSON). Returns false or {status, changed, reason};
+#       an error reply starting "invalid completion: " (and no write at all) for a bad outcome.
 COMPLETE = (
     PRELUDE
+    + CHECK_COMPLETION
     + r"""
+local invalid = check_completion()
+if invalid then return redis.error_reply('invalid completion: ' .. invalid) end
 local ttl = tonumber(ARGV[1])
 local t, status = open_scan(ttl)
 if not t then return false end
@@ -158,5 +233,28 @@ return {ARGV[3], 1, ARGV[3]}
 REPLACE_FINGERPRINT = r"""
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+# The rate limit, checked and counted at once. KEYS[1] the user's starts in this window (a
+# counter), KEYS[2] the mark of a fingerprint being started; both under the user's hash tag.
+# ARGV: limit, the counter's ttl (s), the mark's ttl (ms), the mark's token.
+# Returns {1, count, 0} when counted; {0, count, 1 if an identical start is pending} when refused.
+TAKE_START = r"""
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[1]) then return {0, count, redis.call('EXISTS', KEYS[2])} end
+count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3])
+return {1, count, 0}
+"""
+
+# KEYS as TAKE_START's (the counter of the window the start was counted in). ARGV: the mark's
+# token, 1 if a scan started (the start stays counted) else 0 (it is given back).
+SETTLE_START = r"""
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if ARGV[2] == '0' and tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
+  redis.call('DECR', KEYS[1])
+end
 return 1
 """

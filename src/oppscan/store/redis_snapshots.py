@@ -1,12 +1,15 @@
 """The market cache's shared blobs on Redis (the ``SnapshotBlobs`` port of ``market.port``).
 
 Encoded snapshots are binary, so this adapter is given its own client that does not decode
-responses (``connect(url, decode_responses=False)``); it closes that client with itself.
+responses (``connect(url, decode_responses=False)``); it closes that client with itself. Redis
+failing to serve raises ``StoreUnavailable``, as the scan store's does: a blip a reader retries.
 """
 
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+
+from oppscan.store.redis_store import reachable
 
 # Compare-and-delete / compare-and-extend: only the holder's token may release or extend a lock.
 _RELEASE = (
@@ -30,21 +33,26 @@ class RedisSnapshotBlobs:
         return f"{self._prefix}:market:{key}:lock"
 
     async def get(self, key: str) -> bytes | None:
-        blob = await self._redis.get(self.data_key(key))
+        async with reachable():
+            blob = await self._redis.get(self.data_key(key))
         return None if blob is None else bytes(blob)
 
     async def put(self, key: str, data: bytes, ttl_ms: int) -> None:
-        await self._redis.set(self.data_key(key), data, px=ttl_ms)
+        async with reachable():
+            await self._redis.set(self.data_key(key), data, px=ttl_ms)
 
     async def try_lock(self, key: str, token: str, ttl_ms: int) -> bool:
-        return bool(await self._redis.set(self.lock_key(key), token, nx=True, px=ttl_ms))
+        async with reachable():
+            return bool(await self._redis.set(self.lock_key(key), token, nx=True, px=ttl_ms))
 
     async def extend_lock(self, key: str, token: str, ttl_ms: int) -> bool:
-        extended = await self._redis.eval(_EXTEND, 1, self.lock_key(key), token, ttl_ms)  # type: ignore[misc]
+        async with reachable():
+            extended = await self._redis.eval(_EXTEND, 1, self.lock_key(key), token, ttl_ms)  # type: ignore[misc]
         return bool(extended)
 
     async def release_lock(self, key: str, token: str) -> None:
-        await self._redis.eval(_RELEASE, 1, self.lock_key(key), token)  # type: ignore[misc]
+        async with reachable():
+            await self._redis.eval(_RELEASE, 1, self.lock_key(key), token)  # type: ignore[misc]
 
     async def close(self) -> None:
         await self._redis.aclose()

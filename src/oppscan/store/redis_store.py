@@ -7,35 +7,42 @@ Keys (``P`` is the key prefix):
   expiring together. A status poll is one ``HGETALL``.
 - ``P:user:{user_id}:scans`` (sorted set of scan ids by creation time): the user's list.
 - ``P:user:{user_id}:fp:<fingerprint>`` (string, SET NX): reuse of identical requests.
-- ``P:user:{user_id}:starts:<window>`` (counter): the rate limit.
+- ``P:user:{user_id}:starts:<window>`` (counter) and ``P:user:{user_id}:starting:<fingerprint>``
+  (a request's mark while it starts that scan): the rate limit.
 - ``P:active`` (sorted set of running scan ids by deadline): how workers find overdue scans.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ClusterDownError, OutOfMemoryError, ReadOnlyError, TryAgainError
+from redis.exceptions import (
+    ClusterDownError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from oppscan.domain.errors import StoreUnavailable
+from oppscan.domain.errors import InvalidCompletion, StoreUnavailable
 from oppscan.domain.models import (
     ScanRecord,
-    ScanRequest,
     ScanStatus,
     ScanView,
     StrategyOutcome,
-    StrategyState,
     StrategyStatus,
 )
 from oppscan.store import redis_scripts
-from oppscan.store.port import Applied
+from oppscan.store.lifecycle import seconds_to_next_window, window_of
+from oppscan.store.port import Applied, StartQuota
+from oppscan.store.redis_fields import read_record, read_strategies
 
 # Redis cannot serve now (down, loading, read-only replica after a failover, out of memory, a
 # cluster slot moving): the caller answers 503, never a 500 and never "not found".
@@ -51,14 +58,18 @@ _UNAVAILABLE = (
 
 # What FINISH_IF_OVERDUE answers (see redis_scripts).
 OVERDUE_FINISHED_NOW, OVERDUE_RUNS_ON = 1, 0
+# How long a request's mark on the fingerprint it is starting lives if the request dies.
+STARTING_MARK_MS = 10_000
 
 
 @asynccontextmanager
-async def _reachable() -> AsyncIterator[None]:
+async def reachable() -> AsyncIterator[None]:
+    """Redis failing to serve, as the domain names it: ``StoreUnavailable``, worth retrying."""
     try:
         yield
     except _UNAVAILABLE as exc:
-        raise StoreUnavailable(f"redis unavailable: {exc!r}") from exc
+        # The detail is for the log line (redis-py's repr of an error drops its message).
+        raise StoreUnavailable(f"redis unavailable: {type(exc).__name__}: {exc}") from exc
 
 
 def connect(url: str, *, decode_responses: bool = True) -> aioredis.Redis:
@@ -83,6 +94,8 @@ class RedisScanStore:
         self._complete = redis.register_script(redis_scripts.COMPLETE)
         self._end = redis.register_script(redis_scripts.END)
         self._replace_fp = redis.register_script(redis_scripts.REPLACE_FINGERPRINT)
+        self._take_start = redis.register_script(redis_scripts.TAKE_START)
+        self._settle_start = redis.register_script(redis_scripts.SETTLE_START)
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -101,11 +114,11 @@ class RedisScanStore:
     # -- basics -----------------------------------------------------------------------------
 
     async def ping(self) -> None:
-        async with _reachable():
+        async with reachable():
             await self._redis.ping()  # type: ignore[misc]  # redis-py types sync|async as one
 
     async def now(self) -> float:
-        async with _reachable():
+        async with reachable():
             seconds, micros = await self._redis.time()
         return float(seconds) + float(micros) / 1e6
 
@@ -135,7 +148,7 @@ class RedisScanStore:
             **{f"{sid}.s": StrategyStatus.QUEUED.value for sid in ids},
         }
         expire_at = int(record.deadline_at + self._ttl) + 1
-        async with _reachable():
+        async with reachable():
             async with self._redis.pipeline(transaction=True) as tx:
                 tx.hset(scan, mapping=fields)
                 tx.expireat(scan, expire_at)
@@ -150,7 +163,7 @@ class RedisScanStore:
                 await pipe.execute()
 
     async def delete_scan(self, scan_id: str, user_id: str) -> None:
-        async with _reachable(), self._redis.pipeline(transaction=False) as pipe:
+        async with reachable(), self._redis.pipeline(transaction=False) as pipe:
             pipe.delete(*self.scan_keys(scan_id))
             pipe.zrem(self._user_key(user_id, "scans"), scan_id)
             pipe.zrem(self._active_key, scan_id)
@@ -161,7 +174,7 @@ class RedisScanStore:
     async def claim_fingerprint(
         self, user_id: str, fingerprint: str, scan_id: str, ttl_seconds: int
     ) -> str | None:
-        async with _reachable():
+        async with reachable():
             previous: str | None = await self._redis.set(
                 self._user_key(user_id, "fp", fingerprint),
                 scan_id,
@@ -172,7 +185,7 @@ class RedisScanStore:
         return previous
 
     async def fingerprint_owner(self, user_id: str, fingerprint: str) -> str | None:
-        async with _reachable():
+        async with reachable():
             owner: str | None = await self._redis.get(self._user_key(user_id, "fp", fingerprint))
         return owner
 
@@ -180,7 +193,7 @@ class RedisScanStore:
         self, user_id: str, fingerprint: str, old_scan_id: str, new_scan_id: str, ttl_seconds: int
     ) -> bool:
         key = self._user_key(user_id, "fp", fingerprint)
-        async with _reachable():
+        async with reachable():
             done = await self._replace_fp(keys=[key], args=[old_scan_id, new_scan_id, ttl_seconds])
         return bool(done)
 
@@ -196,7 +209,7 @@ class RedisScanStore:
         return view if outcome == OVERDUE_RUNS_ON else await self._read(scan_id, all_results)
 
     async def _finish_when_overdue(self, scan_id: str) -> int:
-        async with _reachable():
+        async with reachable():
             outcome: int = await self._finish_if_overdue(
                 keys=self.scan_keys(scan_id), args=[self._ttl]
             )
@@ -210,7 +223,7 @@ class RedisScanStore:
         ``/results``) comes from the sorted set in the same ``MULTI``.
         """
         scan, results = self.scan_keys(scan_id)
-        async with _reachable():
+        async with reachable():
             if all_results:
                 async with self._redis.pipeline(transaction=True) as tx:
                     tx.hgetall(scan)
@@ -222,10 +235,10 @@ class RedisScanStore:
                 top = fields.get("top", "[]") if fields else "[]"
         if not fields:
             return None
-        record = _record(fields)
+        record = read_record(fields)
         return ScanView(
             record=record,
-            strategies=_strategies(record.request.strategy_ids, fields),
+            strategies=read_strategies(record.request.strategy_ids, fields),
             top_json=top,
         )
 
@@ -234,7 +247,7 @@ class RedisScanStore:
     ) -> list[ScanRecord]:
         upper = f"({before}" if before is not None else "+inf"
         scans_key = self._user_key(user_id, "scans")
-        async with _reachable():
+        async with reachable():
             ids = await self._redis.zrevrangebyscore(scans_key, upper, "-inf", start=0, num=limit)
             if not ids:
                 return []
@@ -242,7 +255,7 @@ class RedisScanStore:
                 for scan_id in ids:
                     pipe.hgetall(self.scan_keys(scan_id)[0])
                 rows = await pipe.execute()
-        records = [_record(row) for row in rows if row]
+        records = [read_record(row) for row in rows if row]
         # Any reader finishes an overdue scan, a list as much as a poll.
         now = time.time()
         for i, record in enumerate(records):
@@ -255,7 +268,7 @@ class RedisScanStore:
     # -- changes ----------------------------------------------------------------------------
 
     async def start_strategy(self, scan_id: str, strategy_id: str) -> int | None:
-        async with _reachable():
+        async with reachable():
             attempt = await self._start(keys=self.scan_keys(scan_id), args=[self._ttl, strategy_id])
         return int(attempt) if attempt else None
 
@@ -272,8 +285,15 @@ class RedisScanStore:
         ]
         for opp in outcome.opportunities:
             args += [opp.rank_score, opp.model_dump_json()]
-        async with _reachable():
-            raw = await self._complete(keys=self.scan_keys(scan_id), args=args)
+        # The script checks every score and payload before its first write (no Python check
+        # here: the script is what every process, of any version, goes through).
+        try:
+            async with reachable():
+                raw = await self._complete(keys=self.scan_keys(scan_id), args=args)
+        except ResponseError as exc:
+            if str(exc).startswith("invalid completion: "):
+                raise InvalidCompletion(str(exc)) from None
+            raise
         return await self._applied(scan_id, raw)
 
     async def cancel_scan(self, scan_id: str) -> Applied | None:
@@ -286,7 +306,7 @@ class RedisScanStore:
         self, scan_id: str, unfinished: StrategyStatus, status: ScanStatus, error: str
     ) -> Applied | None:
         args = [self._ttl, unfinished.value, status.value, error]
-        async with _reachable():
+        async with reachable():
             raw = await self._end(keys=self.scan_keys(scan_id), args=args)
         return await self._applied(scan_id, raw)
 
@@ -295,90 +315,55 @@ class RedisScanStore:
             return None
         applied = Applied(ScanStatus(raw[0]), bool(int(raw[1])), raw[2])
         if applied.status.terminal:
-            async with _reachable():
+            async with reachable():
                 await self._redis.zrem(self._active_key, scan_id)
         return applied
 
     async def finish_overdue(self, limit: int = 100) -> list[str]:
         now = await self.now()
-        async with _reachable():
+        async with reachable():
             due = await self._redis.zrangebyscore(self._active_key, "-inf", now, start=0, num=limit)
         finished = []
         for scan_id in due:
             outcome = await self._finish_when_overdue(scan_id)
             if outcome != OVERDUE_RUNS_ON:  # finished now, before, or gone: no longer due
-                async with _reachable():
+                async with reachable():
                     await self._redis.zrem(self._active_key, scan_id)
             if outcome == OVERDUE_FINISHED_NOW:
                 finished.append(scan_id)
         return finished
 
-    async def _starts_key(self, user_id: str, window_seconds: int) -> str:
-        window = int(await self.now() // window_seconds)
-        return self._user_key(user_id, "starts", str(window))
+    def _start_keys(self, user_id: str, window: int, fingerprint: str) -> list[str]:
+        return [
+            self._user_key(user_id, "starts", str(window)),
+            self._user_key(user_id, "starting", fingerprint),
+        ]
 
-    async def recent_starts(self, user_id: str, window_seconds: int) -> int:
-        key = await self._starts_key(user_id, window_seconds)
-        async with _reachable():
-            count = await self._redis.get(key)
-        return int(count or 0)
-
-    async def record_start(self, user_id: str, window_seconds: int) -> None:
-        key = await self._starts_key(user_id, window_seconds)
-        async with _reachable(), self._redis.pipeline(transaction=True) as tx:
-            tx.incr(key)
-            tx.expire(key, window_seconds * 2)
-            await tx.execute()
-
-
-@lru_cache(maxsize=4096)
-def _request(raw: str) -> ScanRequest:
-    """A scan's request never changes, so its parse is cached by its exact JSON (hot path)."""
-    return ScanRequest.model_validate_json(raw)
-
-
-def _record(h: dict[str, str]) -> ScanRecord:
-    # Written only by this adapter from validated records: no need to validate again per poll.
-    finished = h.get("finished_at")
-    return ScanRecord.model_construct(
-        scan_id=h["scan_id"],
-        user_id=h["user_id"],
-        fingerprint=h["fingerprint"],
-        request=_request(h["request"]),
-        status=ScanStatus(h["status"]),
-        created_at=float(h["created_at"]),
-        updated_at=float(h["updated_at"]),
-        deadline_at=float(h["deadline_at"]),
-        finished_at=float(finished) if finished else None,
-        opportunities_found=int(h["opportunities_found"]),
-        strategies_completed=int(h["strategies_completed"]),
-        error=h.get("error") or None,
-        version=int(h["version"]),
-    )
-
-
-@lru_cache(maxsize=256)
-def _strategy_fields(ids: tuple[str, ...]) -> tuple[tuple[str, str, str, str, str, str], ...]:
-    """Each strategy's hash field names, built once per catalog selection (hot path)."""
-    return tuple((sid, f"{sid}.s", f"{sid}.n", f"{sid}.ms", f"{sid}.e", f"{sid}.a") for sid in ids)
-
-
-_STATUSES = {status.value: status for status in StrategyStatus}
-
-
-def _strategies(ids: tuple[str, ...], h: dict[str, str]) -> dict[str, StrategyState]:
-    """The states in the request's order; the hash holds ``<id>.s|n|ms|e|a`` fields."""
-    states: dict[str, StrategyState] = {}
-    for sid, s_key, n_key, ms_key, e_key, a_key in _strategy_fields(ids):
-        status = h.get(s_key)
-        if status is None:
-            continue
-        ms = h.get(ms_key)
-        states[sid] = StrategyState(
-            status=_STATUSES[status],
-            opportunities=int(h.get(n_key, 0)),
-            duration_ms=int(ms) if ms else None,
-            error=h.get(e_key) or None,
-            attempts=int(h.get(a_key, 0)),
+    async def take_start(
+        self, user_id: str, fingerprint: str, limit: int, window_seconds: int
+    ) -> StartQuota:
+        now = await self.now()
+        window = window_of(now, window_seconds)
+        token = uuid.uuid4().hex
+        args: list[int | str] = [limit, window_seconds * 2, STARTING_MARK_MS, token]
+        async with reachable():
+            raw = await self._take_start(
+                keys=self._start_keys(user_id, window, fingerprint), args=args
+            )
+        allowed, count, pending = (int(x) for x in raw)
+        return StartQuota(
+            allowed=bool(allowed),
+            count=count,
+            retry_after=0 if allowed else seconds_to_next_window(now, window_seconds),
+            window=window,
+            fingerprint=fingerprint,
+            token=token if allowed else "",
+            identical_pending=bool(pending),
         )
-    return states
+
+    async def settle_start(self, user_id: str, quota: StartQuota, started: bool) -> None:
+        if not quota.allowed:
+            return
+        keys = self._start_keys(user_id, quota.window, quota.fingerprint)
+        async with reachable():
+            await self._settle_start(keys=keys, args=[quota.token, int(started)])

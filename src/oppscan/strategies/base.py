@@ -7,10 +7,12 @@ trivial to test, and safe to run in any worker, thread or process.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from oppscan.domain.errors import NonFiniteValue
 from oppscan.domain.models import Leg, Opportunity, Portfolio, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot
 
@@ -78,7 +80,25 @@ def build_opportunity(
     metadata: dict[str, Any] | None = None,
     key: object = None,
 ) -> Opportunity:
-    """One way to make an opportunity: timestamps from the snapshot, confidence clamped to 0..1."""
+    """One way to make an opportunity: timestamps from the snapshot, confidence clamped to 0..1.
+
+    Raises ``NonFiniteValue`` (naming the number and the symbol) if a number is inf or nan,
+    checked before the clamp and the rounding could hide one.
+    """
+    numbers = {
+        "entry_price": entry_price,
+        "exit_price": exit_price,
+        "stop_loss": stop_loss,
+        "take_profit": take_profit,
+        "profit_potential_usd": profit_potential_usd,
+        "required_capital_usd": required_capital_usd,
+        "confidence_score": confidence,
+        "net_edge_bps": net_edge_bps,
+        "capacity_usd": capacity_usd,
+    }
+    for field, value in numbers.items():
+        if value is not None and not math.isfinite(value):
+            raise NonFiniteValue(field, symbol)
     return Opportunity(
         opportunity_id=opportunity_id(info.id, exchange, symbol, side, key, market.as_of_ms),
         strategy_id=info.id,

@@ -137,3 +137,27 @@ async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
     r = await client.get("/nowhere")
     assert r.status_code == 404
     assert r.json()["success"] is False
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "allowed"),
+    [
+        ({"opportunity_type": ["spot"] * 65}, "opportunity_type", ["at most 64 items"]),
+        ({"opportunity_type": ["x" * 65]}, "opportunity_type.0", ["at most 64 characters"]),
+        ({"capital_usd": 1e13}, "capital_usd", ["<= 1000000000000"]),
+        ({"portfolio": {"cash_usd": False}}, "portfolio.cash_usd", ["a number"]),
+        (
+            {"portfolio": {"holdings": [{"symbol": "BTC", "quantity": 1e308}]}},
+            "portfolio.holdings.0.quantity",
+            ["<= 1000000000000000"],
+        ),
+    ],
+)
+async def test_a_bound_names_the_field_and_the_limit(
+    client: httpx.AsyncClient, payload: dict[str, object], field: str, allowed: list[str]
+) -> None:
+    r = await client.post("/body", json=payload)
+    assert r.status_code == 422
+    body = r.json()
+    assert (body["field"], body["allowed"]) == (field, allowed)
+    assert body["errors"] == [{"field": field, "message": body["message"], "allowed": allowed}]

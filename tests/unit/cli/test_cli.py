@@ -68,6 +68,56 @@ def test_serve_with_several_workers_needs_redis() -> None:
     assert "OPPSCAN_REDIS_URL" in result.output
 
 
+DEV_SECRET_HINT = "openssl rand -hex 32"
+
+
+def _one_line(result: object, *needles: str) -> None:
+    assert result.exit_code == 2, result.output  # type: ignore[attr-defined]
+    line = result.stderr  # type: ignore[attr-defined]
+    assert line.startswith("error: ") and line.count("\n") == 1, line
+    for needle in needles:
+        assert needle in line, line
+
+
+@pytest.mark.parametrize(
+    ("env", "args"),
+    [
+        # The reported defect: Redis configured, no secret, several API processes.
+        ({"OPPSCAN_REDIS_URL": "redis://127.0.0.1:6379/15"}, ["serve", "--workers", "2"]),
+        ({"OPPSCAN_REDIS_URL": "redis://127.0.0.1:6379/15"}, ["serve"]),
+        # Embedded, but reachable from other machines: not the loopback demo.
+        ({}, ["serve", "--host", "0.0.0.0"]),
+        ({}, ["serve", "--host", "192.168.1.10"]),
+        ({}, ["token", "--user", "alice"]),
+    ],
+)
+def test_the_public_dev_secret_is_refused_outside_the_loopback_demo(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], args: list[str]
+) -> None:
+    monkeypatch.delenv("OPPSCAN_JWT_SECRET")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _one_line(CliRunner().invoke(app, args), "OPPSCAN_JWT_SECRET", DEV_SECRET_HINT)
+
+
+@pytest.mark.parametrize("args", [["serve"], ["token", "--user", "alice"]])
+def test_a_short_secret_is_refused_even_on_loopback(
+    monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.setenv("OPPSCAN_JWT_SECRET", "too-short")
+    _one_line(CliRunner().invoke(app, args), "OPPSCAN_JWT_SECRET", "32 bytes", DEV_SECRET_HINT)
+
+
+def test_token_ttl_above_the_cap_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    thirty_days = str(30 * 86_400)
+    assert CliRunner().invoke(app, ["token", "--user", "a", "--ttl", thirty_days]).exit_code == 0
+    year_3000 = CliRunner().invoke(app, ["token", "--user", "a", "--ttl", str(10**10)])
+    _one_line(year_3000, "--ttl", "OPPSCAN_MAX_TOKEN_TTL_SECONDS", thirty_days)
+    monkeypatch.setenv("OPPSCAN_MAX_TOKEN_TTL_SECONDS", "3600")
+    assert CliRunner().invoke(app, ["token", "--user", "a", "--ttl", "3600"]).exit_code == 0
+    _one_line(CliRunner().invoke(app, ["token", "--user", "a", "--ttl", "3601"]), "3600")
+
+
 def test_worker_needs_redis() -> None:
     result = CliRunner().invoke(app, ["worker"])
     assert result.exit_code == 2

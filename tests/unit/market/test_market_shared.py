@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from oppscan.domain.errors import MarketDataUnavailable
 from oppscan.market.shared import SharedMarketData
 from oppscan.market.snapshot import MarketSnapshot
 
@@ -81,7 +82,12 @@ async def test_a_failed_fetch_reaches_every_waiter_and_is_not_cached() -> None:
     source = CountingSource(failures=1)
     market = SharedMarketData(source, bucket_seconds=60, clock=Clock(6_000.0))
     results = await asyncio.gather(*(market.snapshot() for _ in range(5)), return_exceptions=True)
-    assert all(isinstance(r, ConnectionError) for r in results) and len(source.calls) == 1
+    # Each waiter is told the market is unavailable, naming the source (the cause kept).
+    failures = [r for r in results if isinstance(r, MarketDataUnavailable)]
+    assert len(failures) == 5 and len(source.calls) == 1
+    assert all(
+        r.source == "counting" and isinstance(r.__cause__, ConnectionError) for r in failures
+    )
     assert (await market.snapshot()).symbols == ("BTC/USDT", "ETH/USDT")
     assert len(source.calls) == 2
 
