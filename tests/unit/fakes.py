@@ -96,3 +96,31 @@ class Finds:
             )
             for i, risk in enumerate(self.risks)
         ]
+
+
+def an_opportunity(**fields: object) -> Opportunity:
+    """A valid spot opportunity on BTC/USDT; ``fields`` replace any of its values."""
+    values: dict[str, object] = {
+        "opportunity_id": "opp_1",
+        "strategy_id": "spot_momentum_strategy",
+        "strategy_name": "Spot Momentum",
+        "opportunity_type": "spot_momentum",
+        "symbol": "BTC/USDT",
+        "exchange": "binance",
+        "side": "buy",
+        "entry_price": 60_000.0,
+        "exit_price": 60_600.0,
+        "stop_loss": 59_000.0,
+        "take_profit": 61_500.0,
+        "profit_potential_usd": 100.0,
+        "required_capital_usd": 10_000.0,
+        "confidence_score": 0.5,
+        "risk_level": RiskLevel.LOW,
+        "estimated_timeframe": "hours",
+        "net_edge_bps": 100.0,
+        "data_as_of": "2026-01-01T00:00:00.000Z",
+        "expires_at": "2026-01-01T01:00:00.000Z",
+        "discovered_at": "2026-01-01T00:00:00.000Z",
+    }
+    values.update(fields)
+    return Opportunity.model_validate(values)

@@ -27,8 +27,9 @@ from oppscan.cli.remote_cmd import (
     run,
     status_path,
 )
-from oppscan.domain.models import Opportunity, RiskLevel
+from oppscan.domain.models import RiskLevel
 from oppscan.schemas import results_url, status_url
+from tests.unit.fakes import an_opportunity
 
 SCAN = "scan_0123"
 URL = "http://oppscan.test"
@@ -38,28 +39,14 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def opportunity(n: int, risk: RiskLevel, edge: float, profit: float) -> dict[str, Any]:
-    return Opportunity(
+    made = an_opportunity(
         opportunity_id=f"opp_{n}",
-        strategy_id="spot_momentum_strategy",
-        strategy_name="Spot Momentum",
-        opportunity_type="spot_momentum",
-        symbol="BTC/USDT",
-        exchange="binance",
-        side="buy",
-        entry_price=60_000.0,
-        exit_price=60_600.0,
-        stop_loss=59_000.0,
         take_profit=61_500.0 + n,
         profit_potential_usd=profit,
-        required_capital_usd=10_000.0,
-        confidence_score=0.5,
         risk_level=risk,
-        estimated_timeframe="hours",
         net_edge_bps=edge,
-        data_as_of="2026-01-01T00:00:00.000Z",
-        expires_at="2026-01-01T01:00:00.000Z",
-        discovered_at="2026-01-01T00:00:00.000Z",
-    ).model_dump(mode="json")
+    )
+    return made.model_dump(mode="json")
 
 
 OPPORTUNITIES = [
