@@ -26,6 +26,8 @@ def job_key(scan_id: str, strategy_id: str) -> str:
     return f"{scan_id}:{strategy_id}"
 
 
+# How long a sweep waits for a stuck job's worker to acknowledge its abort before retrying it.
+SWEEP_ABORT_WAIT_SECONDS = 0.2
 # While Redis cannot be reached, a worker's dequeue loop waits this long between attempts,
 # doubling from the first to the last: SAQ itself retries at once, about 2,000 times a second.
 DEQUEUE_BACKOFF_SECONDS = (0.1, 2.0)
@@ -61,6 +63,13 @@ class PatientRedisQueue(RedisQueue):
             return None
         self._backoff = 0.0
         return job
+
+    async def sweep(self, lock: int = 60, abort: float = SWEEP_ABORT_WAIT_SECONDS) -> list[str]:
+        # SAQ waits up to ``abort`` seconds (5 by default) for each stuck job's worker to
+        # acknowledge an abort, one job after another: a dead worker's N jobs came back one per
+        # 5 s. A dead worker never acknowledges, and a job that runs twice is harmless here (the
+        # store's start and completion are idempotent), so the wait is short.
+        return await super().sweep(lock=lock, abort=abort)
 
 
 def saq_queue(redis_url: str, key_prefix: str) -> Queue:
