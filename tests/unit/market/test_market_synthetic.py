@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from oppscan.market.snapshot import TIMEFRAMES, MarketSnapshot
 from oppscan.market.synthetic import DEFAULT_AS_OF_MS, SyntheticSource, build_draft
-from oppscan.market.synthetic.base import BARS_PER_YEAR
 from oppscan.market.synthetic.render import render_snapshot
 
+BARS_PER_YEAR = {"1m": 525_600.0, "1h": 8_760.0, "4h": 2_190.0, "1d": 365.0}
 MIN_BARS = {"1m": 500, "1h": 500, "4h": 300, "1d": 365}
 
 
@@ -79,7 +81,9 @@ def test_shapes(market: MarketSnapshot) -> None:
                 bars = market.bars(exchange, symbol, tf)
                 assert bars is not None and len(bars) >= MIN_BARS[tf]
                 assert np.all(np.diff(bars.ts) > 0)
-                assert bars.ts[-1] <= market.as_of_ms < bars.ts[-1] + np.diff(bars.ts)[0]
+                # Only bars that have closed: the last one closed within one bar of the moment.
+                step = int(np.diff(bars.ts)[0])
+                assert bars.ts[-1] + step <= market.as_of_ms < bars.ts[-1] + 2 * step
             assert (exchange, symbol) in market.tickers and (exchange, symbol) in market.books
     assert len(market.options) == 5 * 3 and len(market.futures) == 10 * 3
     assert set(market.fees) == set(market.exchanges)
@@ -150,12 +154,11 @@ def test_basis_is_fair_and_converges(control: MarketSnapshot) -> None:
 
 def test_implied_is_realised_on_the_control_market(control: MarketSnapshot) -> None:
     for (exchange, symbol), chain in control.options.items():
-        for tf in ("1h", "1d"):
-            bars = control.bars(exchange, symbol, tf)
-            assert bars is not None
-            realised = np.std(np.diff(np.log(bars.close)), ddof=1) * np.sqrt(BARS_PER_YEAR[tf])
-            nearest = np.argmin(np.abs(chain.strikes - chain.underlying_price))
-            assert chain.iv[nearest] == pytest.approx(realised, rel=0.05)
+        bars = control.bars(exchange, symbol, "1h")
+        assert bars is not None
+        realised = np.std(np.diff(np.log(bars.close)), ddof=1) * np.sqrt(BARS_PER_YEAR["1h"])
+        nearest = np.argmin(np.abs(chain.strikes - chain.underlying_price))
+        assert chain.iv[nearest] == pytest.approx(realised, rel=0.05)
 
 
 def test_option_quotes_bracket_a_sane_premium(control: MarketSnapshot) -> None:
@@ -194,7 +197,7 @@ def test_planted_edits_reach_the_snapshot_and_the_ground_truth() -> None:
     assert snapshot.funding[("bybit", symbol)].rate == 0.002
     chain, fair = snapshot.options[("okx", symbol)], snapshot.options[("binance", symbol)]
     rich = 2 * (1 * len(draft.option_moneyness) + 4)  # expiry 1, strike 4, call
-    assert chain.iv[rich] == pytest.approx(fair.iv[rich] + 0.2)
+    assert chain.iv[rich] == pytest.approx(fair.iv[rich] + 0.2, abs=0.005)  # venues' spots differ
     assert draft.ground_truth[0].symbol == symbol
 
 
@@ -215,3 +218,73 @@ def test_ground_truth_is_deterministic_and_symbols_are_not_shared() -> None:
     assert first == second
     draft = SyntheticSource(8).draft()
     assert set(draft.taken) >= {p.symbol for p in draft.ground_truth}
+
+
+def _closed_bars_match(early: MarketSnapshot, late: MarketSnapshot, symbols: set[str]) -> int:
+    """Every bar the early snapshot shows, the late one shows identically; returns how many."""
+    compared = 0
+    for (exchange, symbol, tf), bars in early.ohlcv.items():
+        if symbol not in symbols:
+            continue
+        later = late.ohlcv[(exchange, symbol, tf)]
+        shared = np.intersect1d(bars.ts, later.ts)
+        assert shared.size > 0 and shared[-1] == bars.ts[-1], (exchange, symbol, tf)
+        a, b = np.searchsorted(bars.ts, shared), np.searchsorted(later.ts, shared)
+        for column in ("open", "high", "low", "close", "volume"):
+            assert np.array_equal(getattr(bars, column)[a], getattr(later, column)[b]), (
+                exchange,
+                symbol,
+                tf,
+                column,
+            )
+        compared += shared.size
+    return compared
+
+
+@pytest.mark.parametrize("seed", [11, 29])
+def test_the_market_continues_three_hours_later(seed: int) -> None:
+    source = SyntheticSource(seed, plant=False)
+    early = source.build(DEFAULT_AS_OF_MS + 7 * 60_000)
+    late = source.build(DEFAULT_AS_OF_MS + 7 * 60_000 + 3 * 3_600_000)
+    assert _closed_bars_match(early, late, set(early.symbols)) > 40 * 3 * 1000
+    # ... and prices move: over 3 hours by about what their volatility says, not 0 +- 2 bps.
+    moves = np.array([np.log(late.tickers[k].last / early.tickers[k].last) for k in early.tickers])
+    assert 0.002 < float(np.std(moves)) < 0.05
+    assert float(np.mean(np.abs(moves) < 1e-4)) < 0.05
+
+
+def test_closed_bars_never_change_across_a_day_of_snapshots() -> None:
+    source = SyntheticSource(3, plant=False)
+    moments = [DEFAULT_AS_OF_MS + k * 37 * 60_000 for k in range(0, 40, 7)]
+    snapshots = [source.build(t) for t in moments]
+    for early, late in itertools.pairwise(snapshots):
+        _closed_bars_match(
+            early, late, {"BTC/USDT", "SOL/USDT", "ALT0001/USDT"} & set(early.symbols)
+        )
+
+
+def test_unplanted_symbols_of_the_planted_market_continue_too() -> None:
+    source = SyntheticSource(5)
+    early, late = source.build(DEFAULT_AS_OF_MS), source.build(DEFAULT_AS_OF_MS + 3 * 3_600_000)
+    planted = set(source.draft(DEFAULT_AS_OF_MS).taken)
+    assert _closed_bars_match(early, late, set(early.symbols) - planted) > 0
+
+
+def test_listed_expiries_stay_put_as_time_passes() -> None:
+    source = SyntheticSource(2, plant=False)
+    today, tomorrow = source.build(DEFAULT_AS_OF_MS), source.build(DEFAULT_AS_OF_MS + 86_400_000)
+    key = ("binance", "BTC/USDT")
+    assert [f.instrument for f in today.futures[key]] == [
+        f.instrument for f in tomorrow.futures[key]
+    ]
+    later = set(np.unique(tomorrow.options[key].expiries_ms))
+    assert set(np.unique(today.options[key].expiries_ms)) <= later | {
+        int(min(later)) - 7 * 86_400_000
+    }
+    for expiry in np.unique(today.options[key].expiries_ms):
+        assert (int(expiry) - 8 * 3_600_000) % 86_400_000 == 0  # 08:00 UTC
+
+
+def test_a_moment_before_the_market_had_a_year_of_history_is_refused() -> None:
+    with pytest.raises(ValueError, match="2021-01-01"):
+        SyntheticSource(1).build(1_590_000_000_000)  # May 2020

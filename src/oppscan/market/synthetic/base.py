@@ -1,9 +1,13 @@
-"""The unplanted ("fair") synthetic market: random walks with realistic texture.
+"""The unplanted ("fair") synthetic market at one moment of its continuous history.
 
-Returns are a common market factor plus idiosyncratic noise, both GARCH(1,1)-clustered with
-Student-t innovations (fat tails, volatility clustering). Funding is neutral (~0.01%/8h), dated
-futures carry a fair basis (risk-free + a little), option IVs sit on a mild smile around each
-symbol's realised volatility. Nothing here is an opportunity; the planters add those.
+Prices come from ``latent``: one path per symbol and seed, a market factor plus each symbol's
+own moves under stochastic volatility, shown as the bars that have closed by the snapshot's
+time. What a snapshot shows of the present evolves with time too: spreads, book sizes and
+imbalance, perp premiums change every minute; funding rates every funding period (around the
+0.01%/8h clamp); the basis of dated futures (risk-free + a little) every day; implied volatility
+is what the last 25 days of hourly closes realised, on a mild smile. The venue's parameters (which
+venue is cheap, deep or settles funding hourly) are the seed's. Nothing here is an opportunity;
+the planters add those.
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from oppscan.market.snapshot import TIMEFRAMES, Fees, FloatArray
+from oppscan.market.synthetic import expiries
 from oppscan.market.synthetic.draft import MarketDraft
-from oppscan.market.synthetic.listing import build_listing
+from oppscan.market.synthetic.latent import DAY_MS, MINUTE_MS, latent_view
+from oppscan.market.synthetic.streams import normals, stream_key, words
 
 DEFAULT_AS_OF_MS = 1_767_268_800_000  # 2026-01-01 12:00 UTC, for tests and replays
 DEFAULT_EXCHANGES: tuple[str, ...] = ("binance", "okx", "bybit")
-TIMEFRAME_BARS: dict[str, int] = {"1m": 600, "1h": 600, "4h": 320, "1d": 365}
-BARS_PER_YEAR: dict[str, float] = {"1m": 525_600.0, "1h": 8_760.0, "4h": 2_190.0, "1d": 365.0}
 
 # Spot fee schedules at the entry tier (maker, taker).
 EXCHANGE_FEES: dict[str, Fees] = {
@@ -32,11 +36,7 @@ _SPREAD_FACTOR = {"binance": 1.0, "okx": 1.2, "bybit": 1.1}
 FAIR_FUNDING_PER_8H = 0.0001
 FAIR_BASIS_EXCESS = 0.01  # annual, over the risk-free rate
 RISK_FREE_RATE = 0.04
-
-# GARCH(1,1) on Student-t(5): alpha^2 E[z^4] + 2 alpha beta + beta^2 < 1, so the fourth moment
-# exists and realised volatility over a few hundred bars is a stable estimate of the target.
-_GARCH_ALPHA, _GARCH_BETA, _T_DOF = 0.06, 0.90, 5.0
-_BURN_IN = 60
+_STATE_WORDS = 4  # per (exchange, symbol) and minute: spread noise, imbalance, premium, spare
 
 
 def build_draft(
@@ -46,43 +46,36 @@ def build_draft(
     exchanges: tuple[str, ...] = DEFAULT_EXCHANGES,
     as_of_ms: int = DEFAULT_AS_OF_MS,
 ) -> MarketDraft:
-    """A fair market for ``seed``: the listing depends on the seed only, the paths on the seed
-    and the minute of ``as_of_ms`` (so one time bucket always renders the same arrays)."""
-    listing = build_listing(symbols_count, np.random.default_rng([seed, 0]))
-    rng = np.random.default_rng([seed, 1, as_of_ms // 60_000])
+    """The fair market of ``seed`` at ``as_of_ms`` (floored to its minute)."""
+    as_of_ms -= as_of_ms % MINUTE_MS
+    view = latent_view(seed, symbols_count, as_of_ms)
+    listing = view.factors.listing
     symbols = listing.symbols
     n = len(symbols)
-    vol = np.array([listing.annual_vol[s] for s in symbols])
-    beta = np.array([listing.beta[s] for s in symbols])
-    market_weight = np.minimum(0.7, (beta * 0.45 / vol) ** 2)
+    venue = np.random.default_rng([seed, 3])  # the venues' lasting parameters
 
-    log_returns: dict[tuple[str, str], FloatArray] = {}
+    log_close: dict[tuple[str, str], FloatArray] = {}
+    wick_up: dict[tuple[str, str], FloatArray] = {}
+    wick_down: dict[tuple[str, str], FloatArray] = {}
     volume: dict[tuple[str, str], FloatArray] = {}
     for tf in TIMEFRAMES:
-        bars = TIMEFRAME_BARS[tf]
-        bar_sd = vol / np.sqrt(BARS_PER_YEAR[tf])
-        market = _garch_t(rng, bars, 1)
-        idio = _garch_t(rng, bars, n)
-        returns = bar_sd * (np.sqrt(market_weight) * market + np.sqrt(1 - market_weight) * idio)
-        # Heavy-tailed GARCH paths of a few hundred bars realise anywhere within +-40% of their
-        # target; rescale each so its realised close-to-close vol is exactly the symbol's
-        # ``annual_vol`` on every timeframe (clustering and tails keep their shape). Then options
-        # priced at ``annual_vol`` are fair whichever timeframe a strategy measures RV on.
-        returns *= bar_sd / np.std(returns[1:], axis=0, ddof=1)
-        z = np.abs(returns / bar_sd)
-        base_per_bar = np.array(
-            [listing.quote_volume_24h[s] / listing.price[s] for s in symbols]
-        ) / (BARS_PER_YEAR[tf] / 365.0)
-        # Volume rises with the size of the move (|z| has mean ~0.8), with log-normal noise.
-        noise = np.exp(rng.normal(-0.045, 0.3, size=returns.shape))
-        bar_volume = base_per_bar * noise * (0.6 + 0.5 * z)
+        bars = view.bars[tf]
         for j, symbol in enumerate(symbols):
-            log_returns[(symbol, tf)] = returns[:, j].copy()
-            volume[(symbol, tf)] = bar_volume[:, j].copy()
+            log_close[(symbol, tf)] = bars.log_close[:, j].copy()
+            wick_up[(symbol, tf)] = bars.wick_up[:, j].copy()
+            wick_down[(symbol, tf)] = bars.wick_down[:, j].copy()
+            volume[(symbol, tf)] = bars.volume[:, j].copy()
 
     shares = {e: _VOLUME_SHARE.get(e, 0.25) for e in exchanges}
     total_share = sum(shares.values())
     shares = {e: v / total_share for e, v in shares.items()}
+
+    minute = as_of_ms // MINUTE_MS
+    pairs = len(exchanges) * n
+    state = words(stream_key(seed, "minute-state"), minute, 1, _STATE_WORDS * pairs)
+    state_normals = normals(state.reshape(pairs, _STATE_WORDS))
+    day = as_of_ms // DAY_MS
+    basis_noise = normals(words(stream_key(seed, "basis-day"), day, 1, 4 * pairs).reshape(pairs, 4))
 
     offset: dict[tuple[str, str], float] = {}
     spread: dict[tuple[str, str], float] = {}
@@ -94,54 +87,61 @@ def build_draft(
     premium: dict[tuple[str, str], float] = {}
     basis: dict[tuple[str, str], list[float]] = {}
     future_symbols = symbols[: min(10, n)]
-    future_expiry_days = (30, 90)
+    future_expiries = expiries.future_expiries(as_of_ms)
     for rank, symbol in enumerate(symbols):
-        for exchange in exchanges:
+        for e_index, exchange in enumerate(exchanges):
             key = (exchange, symbol)
-            offset[key] = float(rng.normal(0.0, 0.3 + 1.5 * rank / max(n, 1)))
-            spread[key] = float(
+            pair = rank * len(exchanges) + e_index
+            noise = state_normals[pair]
+            offset[key] = float(venue.normal(0.0, 0.3 + 1.5 * rank / max(n, 1)))
+            typical_spread = float(
                 np.clip(0.15 * (rank + 1) ** 0.7, 0.1, 25.0)
                 * _SPREAD_FACTOR.get(exchange, 1.15)
-                * np.exp(rng.normal(0.0, 0.15))
+                * np.exp(venue.normal(0.0, 0.15))
             )
+            spread[key] = typical_spread * float(np.exp(0.1 * noise[0]))
             step[key] = max(0.3, 0.6 * spread[key])
             depth[key] = max(
                 300.0,
                 listing.quote_volume_24h[symbol]
                 * shares[exchange]
                 * 2e-4
-                * float(np.exp(rng.normal(0.0, 0.2))),
+                * float(np.exp(venue.normal(0.0, 0.2))),
             )
-            imbalance[key] = float(np.clip(rng.normal(0.0, 0.08), -0.25, 0.25))
-            hours = _funding_interval(exchange, rank, rng)
+            imbalance[key] = float(np.clip(0.08 * noise[1], -0.25, 0.25))
+            hours = _funding_interval(exchange, rank, venue)
             interval[key] = hours
-            # Most perps sit at the 0.01%/8h clamp; a little noise, never far from it.
-            per_8h = np.clip(FAIR_FUNDING_PER_8H + rng.normal(0.0, 0.00001), 0.00006, 0.00014)
-            funding[key] = float(per_8h * hours / 8.0)
-            premium[key] = float(rng.normal(0.0, 1.0))
+            funding[key] = _fair_funding(seed, pair, as_of_ms, hours)
+            premium[key] = float(noise[2])
             if symbol in future_symbols:
                 basis[key] = [
-                    float(RISK_FREE_RATE + FAIR_BASIS_EXCESS + rng.normal(0.0, 0.003))
-                    for _ in future_expiry_days
+                    float(RISK_FREE_RATE + FAIR_BASIS_EXCESS + 0.003 * basis_noise[pair, i])
+                    for i in range(len(future_expiries))
                 ]
 
     option_symbols = symbols[: min(5, n)]
-    iv_atm = {s: listing.annual_vol[s] for s in option_symbols}
+    # Options are priced at the volatility the hourly closes of the last 25 days realised.
+    iv_atm = {
+        s: float(np.std(np.diff(log_close[(s, "1h")]), ddof=1) * np.sqrt(24 * 365.0))
+        for s in option_symbols
+    }
     smile = {
-        s: {"skew": float(rng.normal(-0.05, 0.02)), "curvature": float(rng.normal(0.08, 0.02))}
+        s: {"skew": float(venue.normal(-0.05, 0.02)), "curvature": float(venue.normal(0.08, 0.02))}
         for s in option_symbols
     }
     return MarketDraft(
         seed=seed,
-        rng=rng,
+        rng=np.random.default_rng([seed, 1, minute]),
         as_of_ms=as_of_ms,
         exchanges=list(exchanges),
         symbols=list(symbols),
-        timeframe_bars=dict(TIMEFRAME_BARS),
-        last_price=dict(listing.price),
+        bar_open_ms={tf: view.bars[tf].open_ms for tf in TIMEFRAMES},
+        last_price={s: float(np.exp(view.log_price[j])) for j, s in enumerate(symbols)},
         annual_vol=dict(listing.annual_vol),
         beta=dict(listing.beta),
-        log_returns=log_returns,
+        log_close=log_close,
+        wick_up=wick_up,
+        wick_down=wick_down,
         volume=volume,
         exchange_volume_share=shares,
         exchange_offset_bps=offset,
@@ -153,13 +153,13 @@ def build_draft(
         funding_interval_h=interval,
         perp_premium_bps=premium,
         basis_annual=basis,
-        future_expiry_days=future_expiry_days,
+        future_expiries_ms=future_expiries,
         future_symbols=list(future_symbols),
         iv_atm=iv_atm,
         smile=smile,
         option_symbols=list(option_symbols),
         option_exchanges=list(exchanges),
-        option_expiry_days=(7, 30, 90),
+        option_expiries_ms=expiries.option_expiries(as_of_ms),
         option_moneyness=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0),
         option_half_spread=0.015,
         option_quote_shifts={},
@@ -168,20 +168,13 @@ def build_draft(
     )
 
 
-def _garch_t(rng: np.random.Generator, bars: int, series: int) -> FloatArray:
-    """Unit-variance GARCH(1,1) innovations with Student-t shocks, shape (bars, series)."""
-    shocks = rng.standard_t(_T_DOF, size=(bars + _BURN_IN, series)) / np.sqrt(
-        _T_DOF / (_T_DOF - 2.0)
-    )
-    omega = 1.0 - _GARCH_ALPHA - _GARCH_BETA
-    variance = np.ones(series)
-    out = np.empty_like(shocks)
-    for t in range(shocks.shape[0]):  # the recursion is sequential in time, vectorised over series
-        eps = np.sqrt(variance) * shocks[t]
-        out[t] = eps
-        variance = omega + _GARCH_ALPHA * eps * eps + _GARCH_BETA * variance
-    trimmed: FloatArray = out[_BURN_IN:]
-    return trimmed
+def _fair_funding(seed: int, pair: int, as_of_ms: int, hours: float) -> float:
+    """The rate of the funding period running at ``as_of_ms``: most perps sit at the
+    0.01%/8h clamp, with a little noise, never far from it; it changes every period."""
+    period = as_of_ms // int(hours * 3_600_000)
+    draw = float(normals(words(stream_key(seed, "funding", pair), period, 1, 4))[0, 0])
+    per_8h = np.clip(FAIR_FUNDING_PER_8H + 0.00001 * draw, 0.00006, 0.00014)
+    return float(per_8h * hours / 8.0)
 
 
 def _funding_interval(exchange: str, rank: int, rng: np.random.Generator) -> float:

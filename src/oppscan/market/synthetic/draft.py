@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from oppscan.market.snapshot import Fees, FloatArray
+from oppscan.market.snapshot import Fees, FloatArray, IntArray
 
 
 @dataclass(slots=True)
@@ -39,11 +39,37 @@ class Planted:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+class ReturnsView:
+    """``log_close`` seen as per-bar log returns; setting returns keeps the last close."""
+
+    __slots__ = ("_log_close",)
+
+    def __init__(self, log_close: dict[tuple[str, str], FloatArray]) -> None:
+        self._log_close = log_close
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._log_close
+
+    def __getitem__(self, key: tuple[str, str]) -> FloatArray:
+        returns: FloatArray = np.diff(self._log_close[key])
+        return returns
+
+    def __setitem__(self, key: tuple[str, str], returns: FloatArray) -> None:
+        old = self._log_close[key]
+        if returns.shape != (old.shape[0] - 1,):
+            raise ValueError(f"{key}: {returns.shape[0]} returns for {old.shape[0] - 1} bars")
+        cum = np.cumsum(returns)
+        rebuilt = np.empty_like(old)
+        rebuilt[1:] = old[-1] + cum - cum[-1]
+        rebuilt[0] = rebuilt[1] - returns[0]
+        self._log_close[key] = rebuilt
+
+
 @dataclass(frozen=True, slots=True)
 class QuoteShift:
     """Misprices one option quote: its mid is priced at the smile IV plus ``iv_shift``.
 
-    ``expiry_index`` indexes ``MarketDraft.option_expiry_days``, ``strike_index`` the strike grid
+    ``expiry_index`` indexes ``MarketDraft.option_expiries_ms``, ``strike_index`` the strike grid
     (``MarketDraft.option_moneyness``; the middle index is at the money), ``is_call`` the kind.
     """
 
@@ -59,24 +85,32 @@ class MarketDraft:
 
     Identity and time
         ``seed``; ``rng``: the draft's generator (prefer :meth:`child_rng`); ``as_of_ms``: the
-        snapshot time (the close of the last bar of every timeframe is the price at this time);
-        ``exchanges``: e.g. ``["binance", "okx", "bybit"]``; ``symbols``: ``"BTC/USDT"`` ...
-        ordered by size (24h volume), largest first; ``timeframe_bars[tf]``: bars per timeframe
-        (1m: 600, 1h: 600, 4h: 320, 1d: 365). The last bar is the one in progress at ``as_of_ms``.
+        snapshot time, a minute boundary; ``exchanges``: e.g. ``["binance", "okx", "bybit"]``;
+        ``symbols``: ``"BTC/USDT"`` ... ordered by size (24h volume), largest first;
+        ``bar_open_ms[tf]``: the open times of the bars shown, oldest first (1m: 600, 1h: 600,
+        4h: 320, 1d: 365). Only bars that have closed by ``as_of_ms`` are shown.
 
-    Prices and paths (latent, shared by all exchanges)
-        ``last_price[symbol]``: the latent price now. ``log_returns[(symbol, tf)]``: per-bar log
-        returns, oldest first, one per bar (keep the length); render builds closes backwards from
-        ``last_price`` so the path always ENDS at ``last_price``
-        (``close[i] = last * exp(-sum(r[i+1:]))``, ``open[0] = close[0] * exp(-r[0])``, other
-        opens are the previous close). The timeframes are separate paths with the same
-        volatility (not aggregates of each other): to plant a trend on "the 1h and 4h charts",
-        edit both. ``volume[(symbol, tf)]``: base-currency volume per bar, summed over all
-        exchanges; each exchange gets its ``exchange_volume_share`` of it (the ticker's 24h
-        quote volume is the last 24 hourly bars' volume times their closes).
-        ``annual_vol[symbol]``: the realised vol of every base path; ``beta[symbol]``:
-        loading on the market factor; ``intrabar_range[(symbol, tf)]``: optional per-bar
-        multiplier of the high/low wick size (default 1; a consolidation can shrink it).
+    Prices and paths (latent, shared by all exchanges; ``latent`` builds them)
+        ``last_price[symbol]``: the latent price now (the close of the last 1m bar).
+        ``log_close[(symbol, tf)]``: the log closes, oldest first, one more than there are bars
+        (the first is the first bar's open); render prints them as they are.
+        ``log_returns[(symbol, tf)]``: a view of them as per-bar log returns, one per bar:
+        reading gives a fresh array; assigning one (keep the length) rebuilds the closes
+        backwards from the last (``close[i] = last * exp(-sum(r[i+1:]))``), so an edit of the
+        returns reshapes the bars before the last close, never the last close itself. (Such an
+        edit rewrites history a snapshot earlier showed otherwise: planters that do it are not
+        yet causal.) The timeframes are separate arrays (4h bars
+        aggregate the latent hours, but a planter's edit of one timeframe does not reach the
+        others): to plant a trend on "the 1h and 4h charts", edit both.
+        ``wick_up[(symbol, tf)]`` and ``wick_down[(symbol, tf)]``: per-bar factors >= 1, the
+        high over ``max(open, close)`` and ``min(open, close)`` over the low.
+        ``volume[(symbol, tf)]``: base-currency volume per bar, summed over all exchanges; each
+        exchange gets its ``exchange_volume_share`` of it (the ticker's 24h quote volume is the
+        last 24 hourly bars' volume times their closes). ``annual_vol[symbol]``: the long-run
+        volatility of the latent path (its stochastic volatility averages to it);
+        ``beta[symbol]``: loading on the market
+        factor; ``intrabar_range[(symbol, tf)]``: optional per-bar power of the wick factors
+        (default 1; a consolidation can shrink it).
 
     Per exchange and symbol (keys ``(exchange, symbol)``)
         ``exchange_offset_bps``: that exchange's price = latent * (1 + offset/1e4), for bars,
@@ -90,17 +124,19 @@ class MarketDraft:
         or 8. ``perp_premium_bps``: perp mark vs the exchange mid. ``basis_annual``: one
         annualised basis per dated future (aligned with ``future_expiry_days``); a future's mid
         is ``mid * (1 + basis * years_to_expiry)``, so it converges at expiry; only
-        ``future_symbols`` have futures; their half spread is 1.5x the spot half spread.
+        ``future_symbols`` have futures (expiring at ``future_expiries_ms``); their half spread
+        is 1.5x the spot half spread.
         ``option_quote_shifts``: :class:`QuoteShift` list mispricing single quotes. A key absent
         from a dict means "not listed there" (no funding = no perp, and so on).
 
     Options (``option_symbols``, on every exchange of ``option_exchanges``)
-        ``iv_atm[symbol]``: at-the-money implied vol (annual); the base sets it to
-        ``annual_vol``, which is exactly the realised close-to-close vol of every base path
-        (each timeframe's path is rescaled to it), so implied ≈ realised on a control market.
+        ``iv_atm[symbol]``: at-the-money implied vol (annual); the base sets it to the
+        close-to-close vol the 600 hourly bars realised, so implied = realised on a control
+        market (the future's volatility is another matter: it has its own regime).
         ``smile[symbol]``: ``{"skew": a, "curvature": b}``; the IV of a strike is
         ``iv_atm * (1 + a*m + b*m*m)`` with ``m = ln(K/S) / sqrt(T_years)`` (floored at 5%).
-        ``option_expiry_days``: (7, 30, 90), expiring 08:00 UTC; ``option_moneyness``: strikes
+        ``option_expiries_ms``: a weekly, a monthly and a quarterly expiry, each a listed date
+        at 08:00 UTC (``expiries``); ``option_moneyness``: strikes
         are ``S * exp(k * iv_atm * sqrt(T))`` for each k, rounded to a round increment; quotes
         are Black-Scholes at the risk-free rate, ``option_half_spread`` of the premium either
         side plus a tick of 0.005% of spot. Chains are ordered expiry, strike, call then put.
@@ -119,11 +155,13 @@ class MarketDraft:
     as_of_ms: int
     exchanges: list[str]
     symbols: list[str]
-    timeframe_bars: dict[str, int]
+    bar_open_ms: dict[str, IntArray]
     last_price: dict[str, float]
     annual_vol: dict[str, float]
     beta: dict[str, float]
-    log_returns: dict[tuple[str, str], FloatArray]
+    log_close: dict[tuple[str, str], FloatArray]
+    wick_up: dict[tuple[str, str], FloatArray]
+    wick_down: dict[tuple[str, str], FloatArray]
     volume: dict[tuple[str, str], FloatArray]
     exchange_volume_share: dict[str, float]
     exchange_offset_bps: dict[tuple[str, str], float]
@@ -135,13 +173,13 @@ class MarketDraft:
     funding_interval_h: dict[tuple[str, str], float]
     perp_premium_bps: dict[tuple[str, str], float]
     basis_annual: dict[tuple[str, str], list[float]]
-    future_expiry_days: tuple[int, ...]
+    future_expiries_ms: tuple[int, ...]
     future_symbols: list[str]
     iv_atm: dict[str, float]
     smile: dict[str, dict[str, float]]
     option_symbols: list[str]
     option_exchanges: list[str]
-    option_expiry_days: tuple[int, ...]
+    option_expiries_ms: tuple[int, ...]
     option_moneyness: tuple[float, ...]
     option_half_spread: float
     option_quote_shifts: dict[tuple[str, str], list[QuoteShift]]
@@ -151,14 +189,18 @@ class MarketDraft:
     intrabar_range: dict[tuple[str, str], FloatArray] = field(default_factory=dict)
     ground_truth: list[Planted] = field(default_factory=list)
     taken: dict[str, str] = field(default_factory=dict)
+    log_returns: ReturnsView = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_returns = ReturnsView(self.log_close)
 
     def child_rng(self, purpose: str) -> np.random.Generator:
         """A generator for one planter, derived from the seed and ``purpose`` only.
 
         It does not depend on which planters ran before, so adding a planter does not reshuffle
-        the others' random draws.
+        the others' random draws; nor on the time, so a plant stays on its symbols.
         """
-        return np.random.default_rng([self.seed, self.as_of_ms // 60_000, _stable_hash(purpose)])
+        return np.random.default_rng([self.seed, _stable_hash(purpose)])
 
     def take_symbols(
         self, n: int, purpose: str, *, candidates: Sequence[str] | None = None

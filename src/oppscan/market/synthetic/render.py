@@ -1,18 +1,17 @@
 """Draft -> ``MarketSnapshot``: bars from the latent paths, books, funding, futures, options.
 
-Render noise (intrabar ranges, book sizes) comes from its own generator derived from the seed and
-the minute, so whatever the planters drew, the same draft always renders the same arrays.
+Render noise (book sizes) comes from its own generator derived from the seed and the minute, so
+whatever the planters drew, the same draft always renders the same arrays.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
 from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import (
-    TIMEFRAME_MS,
     TIMEFRAMES,
     Bars,
     DatedFuture,
@@ -38,7 +37,7 @@ def render_snapshot(draft: MarketDraft, source: str) -> MarketSnapshot:
         as_of_ms=draft.as_of_ms,
         exchanges=tuple(draft.exchanges),
         symbols=tuple(symbols),
-        ohlcv=_render_bars(draft, symbols, rng),
+        ohlcv=_render_bars(draft, symbols),
         tickers=_render_tickers(draft, symbols),
         books=_render_books(draft, symbols, rng),
         funding=_render_funding(draft, symbols),
@@ -55,33 +54,21 @@ def exchange_mid(draft: MarketDraft, exchange: str, symbol: str) -> float:
     return draft.last_price[symbol] * (1.0 + offset / 1e4)
 
 
-def _render_bars(
-    draft: MarketDraft, symbols: list[str], rng: np.random.Generator
-) -> dict[tuple[str, str, str], Bars]:
+def _render_bars(draft: MarketDraft, symbols: list[str]) -> dict[tuple[str, str, str], Bars]:
     out: dict[tuple[str, str, str], Bars] = {}
     for tf in TIMEFRAMES:
-        returns = np.stack([draft.log_returns[(s, tf)] for s in symbols])  # (S, n)
-        n = returns.shape[1]
-        last = np.array([draft.last_price[s] for s in symbols])[:, None]
-        cum = np.cumsum(returns, axis=1)
-        close = last * np.exp(cum - cum[:, -1:])
-        open_ = np.empty_like(close)
-        open_[:, 1:] = close[:, :-1]
-        open_[:, 0] = close[:, 0] * np.exp(-returns[:, 0])
-        bar_sd = np.std(returns, axis=1, keepdims=True)
+        prices = np.exp(np.stack([draft.log_close[(s, tf)] for s in symbols]))  # (S, n + 1)
+        open_, close = prices[:, :-1], prices[:, 1:]
+        n = close.shape[1]
         range_scale = np.stack([draft.intrabar_range.get((s, tf), np.ones(n)) for s in symbols])
+        up = np.stack([draft.wick_up[(s, tf)] for s in symbols]) ** range_scale
+        down = np.stack([draft.wick_down[(s, tf)] for s in symbols]) ** range_scale
+        high = np.maximum(open_, close) * up
+        low = np.minimum(open_, close) / down
         volume = np.stack([draft.volume[(s, tf)] for s in symbols])
-        step = TIMEFRAME_MS[tf]
-        ts = (draft.as_of_ms // step) * step - step * np.arange(n - 1, -1, -1, dtype=np.int64)
+        ts = draft.bar_open_ms[tf]
         for exchange in draft.exchanges:
-            # Each exchange's wicks differ a little; its closes are the latent path, offset.
-            # 0.44 bar sd per wick makes E[ln(H/L)^2] = 4 ln2 var, so the Parkinson estimator
-            # agrees with close-to-close volatility, as it would for a Brownian bar.
-            wick = 0.44 * bar_sd * range_scale
-            up = np.exp(np.abs(rng.normal(0.0, 1.0, size=close.shape)) * wick)
-            down = np.exp(-np.abs(rng.normal(0.0, 1.0, size=close.shape)) * wick)
-            high = np.maximum(open_, close) * up
-            low = np.minimum(open_, close) * down
+            # Every exchange prints the latent bars, offset by its own premium.
             share = draft.exchange_volume_share.get(exchange, 1.0 / len(draft.exchanges))
             for j, symbol in enumerate(symbols):
                 factor = 1.0 + draft.exchange_offset_bps.get((exchange, symbol), 0.0) / 1e4
@@ -100,10 +87,7 @@ def _render_tickers(draft: MarketDraft, symbols: list[str]) -> dict[tuple[str, s
     out: dict[tuple[str, str], Ticker] = {}
     for symbol in symbols:
         hourly_volume = draft.volume[(symbol, "1h")][-24:]
-        returns = draft.log_returns[(symbol, "1h")]
-        tail = returns[-24:]
-        # The hourly closes of the last day (the path ends at last_price).
-        closes = draft.last_price[symbol] * np.exp(np.cumsum(tail) - tail.sum())
+        closes = np.exp(draft.log_close[(symbol, "1h")][-24:])  # the last 24 hourly closes
         base_quote_volume = float((hourly_volume * closes).sum())
         for exchange in draft.exchanges:
             mid = exchange_mid(draft, exchange, symbol)
@@ -163,14 +147,6 @@ def _render_funding(draft: MarketDraft, symbols: list[str]) -> dict[tuple[str, s
     return out
 
 
-def expiry_ms(as_of_ms: int, days: int) -> int:
-    """Expiries settle at 08:00 UTC, ``days`` calendar days after the snapshot's date."""
-    day = datetime.fromtimestamp(as_of_ms / 1000, tz=UTC).replace(
-        hour=8, minute=0, second=0, microsecond=0
-    )
-    return int((day + timedelta(days=days)).timestamp() * 1000)
-
-
 def _render_futures(draft: MarketDraft) -> dict[tuple[str, str], tuple[DatedFuture, ...]]:
     out: dict[tuple[str, str], tuple[DatedFuture, ...]] = {}
     for (exchange, symbol), bases in draft.basis_annual.items():
@@ -179,8 +155,7 @@ def _render_futures(draft: MarketDraft) -> dict[tuple[str, str], tuple[DatedFutu
         mid = exchange_mid(draft, exchange, symbol)
         half = 1.5 * draft.spread_bps[(exchange, symbol)] / 2e4
         contracts = []
-        for days, basis in zip(draft.future_expiry_days, bases, strict=True):
-            expiry = expiry_ms(draft.as_of_ms, days)
+        for expiry, basis in zip(draft.future_expiries_ms, bases, strict=True):
             years = (expiry - draft.as_of_ms) / _YEAR_MS
             fair = mid * (1 + basis * years)
             stamp = datetime.fromtimestamp(expiry / 1000, tz=UTC).strftime("%y%m%d")
@@ -230,8 +205,7 @@ def _render_options(draft: MarketDraft) -> dict[tuple[str, str], OptionChain]:
                 for q in draft.option_quote_shifts.get((exchange, symbol), [])
             }
             strikes_col, expiry_col, call_col, iv_col, years_col = [], [], [], [], []
-            for e_index, days in enumerate(draft.option_expiry_days):
-                expiry = expiry_ms(draft.as_of_ms, days)
+            for e_index, expiry in enumerate(draft.option_expiries_ms):
                 years = (expiry - draft.as_of_ms) / _YEAR_MS
                 strikes = strike_grid(draft, symbol, spot, years)
                 ivs = smile_iv(draft, symbol, strikes, spot, years)

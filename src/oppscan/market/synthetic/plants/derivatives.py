@@ -55,11 +55,11 @@ def plant_option_volatility(draft: MarketDraft) -> None:
 
 
 def plant_mispriced_quotes(draft: MarketDraft) -> None:
-    """On one chain: the 30-day one-sigma put and call 10 vol points rich (a short iron condor
-    sells them) and the 90-day at-the-money call 8 points cheap (a long calendar buys it). On
+    """On one chain: the monthly one-sigma put and call 10 vol points rich (a short iron condor
+    sells them) and the quarterly at-the-money call 8 points cheap (a long calendar buys it). On
     another: one quote 0.3 vol points rich, a fraction of its spread."""
     free = [s for s in draft.option_symbols if s not in draft.taken]
-    if len(free) < 2 or len(draft.option_expiry_days) < 3:
+    if len(free) < 2 or len(draft.option_expiries_ms) < 3:
         return
     mispriced, near_fair = draft.take_symbols(2, "options_quotes", candidates=free)
     atm = len(draft.option_moneyness) // 2
@@ -111,15 +111,15 @@ def plant_mispriced_quotes(draft: MarketDraft) -> None:
 
 
 def plant_basis(draft: MarketDraft) -> None:
-    """A 90-day future at 25% annualised basis (cash and carry pays ~5% in 90 days against 1%
-    risk-free and 0.4% of fees) and a 30-day one at risk-free + 3% (25 bps over 30 days: less
+    """A quarterly future at 25% annualised basis (cash and carry pays ~4-10% by expiry against
+    1-2% risk-free and 0.4% of fees) and a monthly one at risk-free + 3% (12-37 bps: less
     than the four fills' 40 bps)."""
     free = [s for s in draft.future_symbols if s not in draft.taken]
     if len(free) < 2:
         return
     rich, thin = draft.take_symbols(2, "futures_basis", candidates=free)
     rf = draft.risk_free_rate
-    days = list(draft.future_expiry_days)
+    days = [(ms - draft.as_of_ms) / 86_400_000 for ms in draft.future_expiries_ms]
     for symbol, expiry_index, basis, profitable, kind in (
         (rich, len(days) - 1, 0.25, True, "rich_basis"),
         (thin, 0, rf + 0.03, False, "basis_below_fees"),
@@ -136,7 +136,7 @@ def plant_basis(draft: MarketDraft) -> None:
                 exchange=exchange,
                 profitable=profitable,
                 kind=kind,
-                detail={"days": days[expiry_index], "basis_annual": basis},
+                detail={"days": round(days[expiry_index], 2), "basis_annual": basis},
             )
         )
 

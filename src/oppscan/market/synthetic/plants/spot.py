@@ -95,7 +95,7 @@ def plant_momentum(draft: MarketDraft) -> None:
 
 
 def plant_mean_reversion(draft: MarketDraft) -> None:
-    """A range-bound coin (AR(1) with a 5.4-bar half-life) that has just dropped 4 of its
+    """A range-bound coin (AR(1) with a 4.3-bar half-life) that has just dropped 4.5 of its
     stationary deviations below its level; and a quiet one whose 3-sigma dip is worth only
     ~15 bps after the expected reversion: less than a taker round trip."""
     pool = _pool(draft)
@@ -104,11 +104,11 @@ def plant_mean_reversion(draft: MarketDraft) -> None:
     deep, shallow = draft.take_symbols(2, "spot_mean_reversion", candidates=pool)
     rng = draft.child_rng("spot_mean_reversion")
     for symbol, sd_target, stretch_sds, profitable in (
-        (deep, 1.3 * _bar_sd(draft, deep, "1h"), 4.0, True),
+        (deep, 1.3 * _bar_sd(draft, deep, "1h"), 4.5, True),
         (shallow, 0.00035, 3.5, False),
     ):
         n = 300
-        level = _ar1_path(rng, n + 1, 0.88, 1.0)
+        level = _ar1_path(rng, n + 1, 0.85, 1.0)
         level = level / level.std() * sd_target
         level = _stretch(level, -stretch_sds * sd_target)
         returns = draft.log_returns[(symbol, "1h")].copy()
