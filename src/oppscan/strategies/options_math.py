@@ -260,8 +260,8 @@ def model_chain(chain: OptionChain, as_of_ms: int, rate: float) -> ChainModel | 
         smile_iv=smile_iv,
         model=model,
         fee=fee,
-        sell_edge=np.nan_to_num(sell_edge, nan=-np.inf),
-        buy_edge=np.nan_to_num(buy_edge, nan=-np.inf),
+        sell_edge=np.nan_to_num(sell_edge, nan=-np.inf, neginf=-np.inf),
+        buy_edge=np.nan_to_num(buy_edge, nan=-np.inf, neginf=-np.inf),
     )
 
 

@@ -58,10 +58,11 @@ def test_show_prints_a_table_of_the_last_bars() -> None:
     assert result.exit_code == 0, result.output
     assert "SOL on binance, 1h bars (market as of 2026-01-01 12:00 UTC)" in result.stdout
     rows = [line for line in result.stdout.splitlines() if line.startswith("│ 2026-")]
+    # Only bars that have closed by 12:00:30: the last opened at 11:00.
     assert [row.split("│")[1].strip() for row in rows] == [
+        "2026-01-01 09:00",
         "2026-01-01 10:00",
         "2026-01-01 11:00",
-        "2026-01-01 12:00",
     ]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from oppscan.market.snapshot import TIMEFRAMES, Fees, FloatArray
 from oppscan.market.synthetic import expiries
 from oppscan.market.synthetic.draft import MarketDraft
-from oppscan.market.synthetic.latent import DAY_MS, MINUTE_MS, latent_view
+from oppscan.market.synthetic.latent import DAY_MS, MINUTE_MS, day_close, latent_view
 from oppscan.market.synthetic.streams import normals, stream_key, words
 
 DEFAULT_AS_OF_MS = 1_767_268_800_000  # 2026-01-01 12:00 UTC, for tests and replays
@@ -125,6 +125,16 @@ def build_draft(
         s: float(np.std(np.diff(log_close[(s, "1h")]), ddof=1) * np.sqrt(24 * 365.0))
         for s in option_symbols
     }
+    option_expiries = expiries.option_expiries(as_of_ms)
+    # A chain's strikes are set when its expiry is listed, one tenor before it settles, around
+    # the price of the day before: they stay put for the expiry's life.
+    strike_anchor: dict[tuple[str, int], float] = {}
+    for slot, expiry in enumerate(option_expiries):
+        listed_day = (expiry - expiries.tenor_days(expiry) * DAY_MS) // DAY_MS - 1
+        closes = day_close(seed, symbols_count, min(listed_day, day), day)
+        for j, s in enumerate(symbols):
+            if s in option_symbols:
+                strike_anchor[(s, slot)] = float(np.exp(closes[j]))
     smile = {
         s: {"skew": float(venue.normal(-0.05, 0.02)), "curvature": float(venue.normal(0.08, 0.02))}
         for s in option_symbols
@@ -159,7 +169,8 @@ def build_draft(
         smile=smile,
         option_symbols=list(option_symbols),
         option_exchanges=list(exchanges),
-        option_expiries_ms=expiries.option_expiries(as_of_ms),
+        option_expiries_ms=option_expiries,
+        option_strike_anchor=strike_anchor,
         option_moneyness=(-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0),
         option_half_spread=0.015,
         option_quote_shifts={},

@@ -136,7 +136,9 @@ class MarketDraft:
         ``smile[symbol]``: ``{"skew": a, "curvature": b}``; the IV of a strike is
         ``iv_atm * (1 + a*m + b*m*m)`` with ``m = ln(K/S) / sqrt(T_years)`` (floored at 5%).
         ``option_expiries_ms``: a weekly, a monthly and a quarterly expiry, each a listed date
-        at 08:00 UTC (``expiries``); ``option_moneyness``: strikes
+        at 08:00 UTC (``expiries``); ``option_strike_anchor[(symbol, slot)]``: the price the
+        slot's strikes were listed around (fixed for the expiry's life); ``option_moneyness``:
+        strikes
         are ``S * exp(k * iv_atm * sqrt(T))`` for each k, rounded to a round increment; quotes
         are Black-Scholes at the risk-free rate, ``option_half_spread`` of the premium either
         side plus a tick of 0.005% of spot. Chains are ordered expiry, strike, call then put.
@@ -180,6 +182,7 @@ class MarketDraft:
     option_symbols: list[str]
     option_exchanges: list[str]
     option_expiries_ms: tuple[int, ...]
+    option_strike_anchor: dict[tuple[str, int], float]
     option_moneyness: tuple[float, ...]
     option_half_spread: float
     option_quote_shifts: dict[tuple[str, str], list[QuoteShift]]

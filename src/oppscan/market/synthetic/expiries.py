@@ -2,8 +2,8 @@
 
 An instrument keeps its expiry from the day it is listed to the day it settles (as on Deribit,
 OKX and Binance), so a snapshot a week later shows the same contracts, a week closer to expiry,
-until the nearest one settles and the next is listed. Monthly contracts expire on a month's last
-Friday, quarterly ones on the last Friday of March, June, September and December.
+until the nearest one settles and the next is listed (the nearest can be hours from settling).
+Monthly contracts expire on a month's last Friday, quarterly ones on the last Friday of March, June, September and December.
 """
 
 from __future__ import annotations
@@ -36,35 +36,50 @@ def _month_ends(as_of_ms: int, months: tuple[int, ...] | None) -> list[int]:
     return out
 
 
-def _first_after(candidates: list[int], earliest_ms: int) -> int:
-    return next(ms for ms in candidates if ms >= earliest_ms)
+def _first_after(candidates: list[int], after_ms: int) -> int:
+    return next(ms for ms in candidates if ms > after_ms)
 
 
-def weekly(as_of_ms: int, min_days: float) -> int:
-    """The first Friday 08:00 UTC at least ``min_days`` away."""
-    earliest = as_of_ms + int(min_days * _DAY_MS)
-    day = datetime.fromtimestamp(earliest / 1000, tz=UTC).date()
+def weekly(as_of_ms: int) -> int:
+    """The first Friday 08:00 UTC after ``as_of_ms``."""
+    day = datetime.fromtimestamp(as_of_ms / 1000, tz=UTC).date()
     friday = day + timedelta(days=(_FRIDAY - day.weekday()) % 7)
     settle = _settle_ms(friday)
-    return settle if settle >= earliest else _settle_ms(friday + timedelta(days=7))
+    return settle if settle > as_of_ms else _settle_ms(friday + timedelta(days=7))
 
 
-def monthly(as_of_ms: int, min_days: float) -> int:
-    """The first month's-last-Friday expiry at least ``min_days`` away."""
-    return _first_after(_month_ends(as_of_ms, None), as_of_ms + int(min_days * _DAY_MS))
+def monthly(after_ms: int) -> int:
+    """The first month's-last-Friday expiry after ``after_ms``."""
+    return _first_after(_month_ends(after_ms, None), after_ms)
 
 
-def quarterly(as_of_ms: int, min_days: float) -> int:
-    """The first quarterly expiry at least ``min_days`` away."""
-    return _first_after(_month_ends(as_of_ms, _QUARTER_MONTHS), as_of_ms + int(min_days * _DAY_MS))
+def quarterly(after_ms: int) -> int:
+    """The first quarterly expiry after ``after_ms``."""
+    return _first_after(_month_ends(after_ms, _QUARTER_MONTHS), after_ms)
+
+
+# Each listing is the first of its kind after the one before it, so a contract never leaves the
+# listing before it settles: when the nearest settles, the next one down the list takes its place.
 
 
 def future_expiries(as_of_ms: int) -> tuple[int, ...]:
-    """The listed dated futures: a monthly (14 to ~45 days) and a quarterly (60 to ~150 days)."""
-    return (monthly(as_of_ms, 14), quarterly(as_of_ms, 60))
+    """The dated futures listed: the nearest monthly and the first quarterly after it."""
+    near = monthly(as_of_ms)
+    return (near, quarterly(near))
 
 
 def option_expiries(as_of_ms: int) -> tuple[int, ...]:
-    """The option expiries shown: a weekly (3 to 10 days), a monthly (21 to ~52 days) and a
-    quarterly (60 to ~150 days)."""
-    return (weekly(as_of_ms, 3), monthly(as_of_ms, 21), quarterly(as_of_ms, 60))
+    """The option expiries shown: the nearest weekly, the first monthly after it and the first
+    quarterly after that."""
+    week = weekly(as_of_ms)
+    month = monthly(week)
+    return (week, month, quarterly(month))
+
+
+def tenor_days(expiry_ms: int) -> int:
+    """How long before its expiry a contract is listed: 91 days for a quarterly, 30 for a
+    monthly, 7 for a weekly. It belongs to the date, not to the slot the listing shows it in."""
+    day = datetime.fromtimestamp(expiry_ms / 1000, tz=UTC).date()
+    if day != _last_friday(day.year, day.month):
+        return 7
+    return 91 if day.month in _QUARTER_MONTHS else 30

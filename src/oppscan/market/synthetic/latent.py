@@ -308,3 +308,10 @@ def latent_view(seed: int, symbols_count: int, as_of_ms: int) -> LatentView:
         bars=bars,
         log_price=minutes.log_close[minute - minutes.first],
     )
+
+
+def day_close(seed: int, symbols_count: int, day: int, today: int) -> FloatArray:
+    """Every symbol's latent log close at the end of ``day`` (<= ``today``, the current day)."""
+    days = daily_path(seed, symbols_count, today)
+    close: FloatArray = days.log_close[day - days.first]
+    return close

@@ -23,6 +23,7 @@ from oppscan.market.snapshot import (
     Ticker,
 )
 from oppscan.market.synthetic.draft import MarketDraft
+from oppscan.market.synthetic.expiries import tenor_days
 
 BOOK_LEVELS = 25
 _YEAR_MS = 365.0 * 86_400_000
@@ -184,11 +185,14 @@ def smile_iv(
     return clipped
 
 
-def strike_grid(draft: MarketDraft, symbol: str, spot: float, years: float) -> FloatArray:
-    """Strikes around spot spaced by the ATM move, rounded to a round increment."""
-    move = draft.iv_atm[symbol] * np.sqrt(years)
-    raw = spot * np.exp(np.array(draft.option_moneyness) * move)
-    increment = 10.0 ** np.floor(np.log10(spot * move * 0.5))
+def strike_grid(draft: MarketDraft, symbol: str, slot: int) -> FloatArray:
+    """The slot's listed strikes: around the price it was listed at, spaced by the ATM move of
+    its tenor at the symbol's long-run volatility, rounded to a round increment. They do not
+    depend on the moment, so a strike traded today is quoted until its expiry."""
+    anchor = draft.option_strike_anchor[(symbol, slot)]
+    move = draft.annual_vol[symbol] * np.sqrt(tenor_days(draft.option_expiries_ms[slot]) / 365.0)
+    raw = anchor * np.exp(np.array(draft.option_moneyness) * move)
+    increment = 10.0 ** np.floor(np.log10(anchor * move * 0.5))
     strikes: FloatArray = np.round(raw / increment) * increment
     return strikes
 
@@ -207,7 +211,7 @@ def _render_options(draft: MarketDraft) -> dict[tuple[str, str], OptionChain]:
             strikes_col, expiry_col, call_col, iv_col, years_col = [], [], [], [], []
             for e_index, expiry in enumerate(draft.option_expiries_ms):
                 years = (expiry - draft.as_of_ms) / _YEAR_MS
-                strikes = strike_grid(draft, symbol, spot, years)
+                strikes = strike_grid(draft, symbol, e_index)
                 ivs = smile_iv(draft, symbol, strikes, spot, years)
                 for k_index, (strike, iv) in enumerate(zip(strikes, ivs, strict=True)):
                     for is_call in (True, False):

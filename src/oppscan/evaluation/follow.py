@@ -1,0 +1,234 @@
+"""Following one published opportunity through the market's later states, as a trader would.
+
+Entry is at the opportunity's moment, every leg at its stated price and size, paying the leg's
+fee (a trade on one instrument that lists no legs is its side, at its entry price, for its
+required capital). At each later moment of its follow grid the trade is marked at what closing
+every leg would fetch then (a spot leg walks the book at its size; a perp closes at its mark price across
+the spot half spread; a future and an option at their quotes; an expired one settles at
+intrinsic value against the underlying's mid), closing fees included, with perp funding
+accrued in between. The trade exits at the first moment its main price reaches its target or
+its stop, else at its horizon.
+
+Until opportunities state their own horizon, it comes from ``estimated_timeframe``
+(``HORIZON_MS``), and the marks are taken on a grid of ``STEP_MS`` aligned to the epoch, so
+that every opportunity of a run shares the same later snapshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from oppscan.domain.models import Leg, Opportunity
+from oppscan.market.snapshot import MarketSnapshot, OptionChain
+from oppscan.strategies.costs import walk_book
+from oppscan.strategies.options_math import option_fee, option_symbol
+
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+HORIZON_MS = {"minutes": HOUR_MS, "hours": DAY_MS, "days": 7 * DAY_MS, "weeks": 28 * DAY_MS}
+STEP_MS = {"minutes": 5 * MINUTE_MS, "hours": HOUR_MS, "days": 4 * HOUR_MS, "weeks": DAY_MS}
+# Targets and stops are prices of the main instrument when the entry price is within this
+# fraction of its mid; otherwise (an option premium, a spread) only the horizon applies.
+_PRICE_MATCH = 0.10
+
+Snapshots = Callable[[int], MarketSnapshot]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What following one opportunity realised."""
+
+    pnl_usd: float  # after every fee, slippage at size and funding
+    return_on_capital: float  # pnl over the opportunity's required capital
+    exit_ms: int
+    reason: str  # target | stop | horizon
+
+
+class Unfollowable(Exception):
+    """The opportunity cannot be traded as stated (no legs, an instrument no venue lists)."""
+
+
+def follow_grid(opportunity: Opportunity, entry_ms: int) -> list[int]:
+    """The later moments the trade is marked at: grid points after entry, through its horizon."""
+    step = STEP_MS.get(opportunity.estimated_timeframe, HOUR_MS)
+    horizon = HORIZON_MS.get(opportunity.estimated_timeframe, DAY_MS)
+    first = (entry_ms // step + 1) * step
+    return list(range(first, entry_ms + horizon + step, step))
+
+
+def follow(opportunity: Opportunity, entry: MarketSnapshot, later: Snapshots) -> Outcome:
+    """Trade ``opportunity`` from ``entry`` (its snapshot) through ``later(ms)`` snapshots."""
+    capital = opportunity.required_capital_usd
+    if not capital > 0:
+        raise Unfollowable("no required capital")
+    legs = opportunity.legs or _main_leg(opportunity)
+    entry_fees = sum(_fee(entry, leg, leg.price) for leg in legs)
+    main = _main_price(entry, opportunity)
+    funding = 0.0
+    previous = entry
+    grid = follow_grid(opportunity, entry.as_of_ms)
+    outcome_ms, reason, value = grid[-1], "horizon", 0.0
+    for ms in grid:
+        snapshot = later(ms)
+        funding += sum(_funding(previous, snapshot, leg) for leg in legs)
+        previous = snapshot
+        value = sum(_close_pnl(snapshot, leg) for leg in legs)
+        reason = _price_exit(opportunity, snapshot, main)
+        if reason != "horizon":
+            outcome_ms = ms
+            break
+    pnl = value + funding - entry_fees
+    return Outcome(pnl, pnl / capital, outcome_ms, reason)
+
+
+def _main_leg(opportunity: Opportunity) -> list[Leg]:
+    """A single-instrument trade states no legs: its main leg is its side, entry and capital."""
+    if opportunity.side not in ("buy", "sell") or not opportunity.entry_price > 0:
+        raise Unfollowable(f"no legs, and side {opportunity.side!r} is not a spot order")
+    return [
+        Leg(
+            exchange=opportunity.exchange,
+            symbol=opportunity.symbol,
+            side=opportunity.side,
+            price=opportunity.entry_price,
+            size=opportunity.required_capital_usd / opportunity.entry_price,
+        )
+    ]
+
+
+def _main_price(snapshot: MarketSnapshot, opportunity: Opportunity) -> bool:
+    """Whether the opportunity's prices are prices of its main instrument (so targets apply)."""
+    ticker = snapshot.tickers.get((opportunity.exchange, opportunity.symbol))
+    if ticker is None or not opportunity.entry_price > 0:
+        return False
+    return abs(opportunity.entry_price / ticker.mid - 1.0) <= _PRICE_MATCH
+
+
+def _price_exit(opportunity: Opportunity, snapshot: MarketSnapshot, main: bool) -> str:
+    ticker = snapshot.tickers.get((opportunity.exchange, opportunity.symbol))
+    if not main or ticker is None:
+        return "horizon"
+    long = opportunity.side == "buy"
+    price = ticker.mid
+    target, stop = opportunity.take_profit, opportunity.stop_loss
+    if target is not None and (price >= target if long else price <= target):
+        return "target"
+    if stop is not None and (price <= stop if long else price >= stop):
+        return "stop"
+    return "horizon"
+
+
+def _sign(leg: Leg) -> float:
+    return 1.0 if leg.side == "buy" else -1.0
+
+
+def _close_pnl(snapshot: MarketSnapshot, leg: Leg) -> float:
+    """The leg's profit if closed in ``snapshot`` (after the closing fee)."""
+    price = close_price(snapshot, leg)
+    return _sign(leg) * (price - leg.price) * leg.size - _fee(snapshot, leg, price)
+
+
+def close_price(snapshot: MarketSnapshot, leg: Leg) -> float:
+    """The price closing ``leg`` fetches in ``snapshot``; ``Unfollowable`` if none is listed."""
+    closing = "sell" if leg.side == "buy" else "buy"
+    if leg.instrument == "option":
+        return _option_close(snapshot, leg, closing)
+    if leg.instrument == "future":
+        return _future_close(snapshot, leg, closing)
+    ticker = snapshot.tickers.get((leg.exchange, leg.symbol))
+    if ticker is None:
+        raise Unfollowable(f"{leg.exchange} lists no {leg.symbol}")
+    if leg.instrument == "perp":
+        funding = snapshot.funding.get((leg.exchange, leg.symbol))
+        mark = funding.mark_price if funding is not None else ticker.mid
+        half = (ticker.ask - ticker.bid) / 2.0 / ticker.mid
+        return mark * (1.0 - half if closing == "sell" else 1.0 + half)
+    book = snapshot.books.get((leg.exchange, leg.symbol))
+    if book is None:
+        return ticker.bid if closing == "sell" else ticker.ask
+    fill = walk_book(book, closing, leg.size * ticker.mid)
+    if fill.complete:
+        return fill.avg_price
+    # Past the visible depth the rest goes at the book's far end, a further 1% away.
+    far = (book.bids if closing == "sell" else book.asks)[-1, 0]
+    return float(far * (0.99 if closing == "sell" else 1.01))
+
+
+def _future_close(snapshot: MarketSnapshot, leg: Leg, closing: str) -> float:
+    underlying = leg.symbol.split(":")[0]
+    for contract in snapshot.futures.get((leg.exchange, underlying), ()):
+        if contract.instrument == leg.symbol:
+            return contract.bid if closing == "sell" else contract.ask
+    ticker = snapshot.tickers.get((leg.exchange, underlying))
+    expiry = _future_expiry(leg.symbol)
+    if ticker is not None and expiry is not None and snapshot.as_of_ms >= expiry:
+        return ticker.mid  # settled at the index
+    raise Unfollowable(f"{leg.exchange} lists no {leg.symbol}")
+
+
+def _future_expiry(instrument: str) -> int | None:
+    from datetime import UTC, datetime
+
+    try:
+        day = datetime.strptime(instrument.rsplit("-", 1)[1], "%y%m%d").replace(tzinfo=UTC)
+    except (IndexError, ValueError):
+        return None
+    return int(day.timestamp() * 1000) + 8 * HOUR_MS
+
+
+def _option_close(snapshot: MarketSnapshot, leg: Leg, closing: str) -> float:
+    base = leg.symbol.split("-", 1)[0]
+    underlying = f"{base}/USDT"
+    chain = snapshot.options.get((leg.exchange, underlying))
+    if chain is not None:
+        row = _option_row(chain, base, leg.symbol)
+        if row is not None:
+            return float(chain.bids[row] if closing == "sell" else chain.asks[row])
+    ticker = snapshot.tickers.get((leg.exchange, underlying))
+    parts = leg.symbol.split("-")
+    expiry = _future_expiry(f"x-{parts[1]}") if len(parts) == 4 else None
+    if ticker is None or expiry is None or snapshot.as_of_ms < expiry:
+        # Still listed somewhere off the shown strikes: no quote to close at.
+        raise Unfollowable(f"{leg.exchange} quotes no {leg.symbol}")
+    strike = float(parts[2])
+    spot = ticker.mid
+    return max(0.0, spot - strike) if parts[3] == "C" else max(0.0, strike - spot)
+
+
+def _option_row(chain: OptionChain, base: str, name: str) -> int | None:
+    for i in range(len(chain)):
+        symbol = option_symbol(
+            base, int(chain.expiries_ms[i]), float(chain.strikes[i]), bool(chain.is_call[i])
+        )
+        if symbol == name:
+            return i
+    return None
+
+
+def _fee(snapshot: MarketSnapshot, leg: Leg, price: float) -> float:
+    if leg.instrument == "option":
+        base = leg.symbol.split("-", 1)[0]
+        ticker = snapshot.tickers.get((leg.exchange, f"{base}/USDT"))
+        underlying = ticker.mid if ticker is not None else price
+        return float(option_fee(underlying, price)) * leg.size
+    fees = snapshot.fees.get(leg.exchange)
+    rate = fees.taker if fees is not None else 0.001
+    return rate * price * leg.size
+
+
+def _funding(before: MarketSnapshot, after: MarketSnapshot, leg: Leg) -> float:
+    """Funding a perp leg paid (< 0) or received between two snapshots: every settlement in
+    between, at the rate ``before`` showed for its running period."""
+    if leg.instrument != "perp":
+        return 0.0
+    funding = before.funding.get((leg.exchange, leg.symbol))
+    if funding is None:
+        return 0.0
+    period = int(funding.interval_hours * HOUR_MS)
+    settlements = 0
+    if funding.next_funding_ms <= after.as_of_ms:
+        settlements = 1 + (after.as_of_ms - funding.next_funding_ms) // period
+    # Longs pay shorts when the rate is positive.
+    return -_sign(leg) * funding.rate * funding.mark_price * leg.size * settlements

@@ -1,0 +1,240 @@
+"""``oppscan evaluate``: scan a market over a time range and follow everything it published.
+
+Each scan runs every strategy of the catalog on the snapshot of its moment, with a fixed request
+(``EVALUATION_REQUEST``: $10,000 of capital and a small portfolio, so the portfolio strategies
+have something to work on). Every published opportunity is followed (``follow``) on the later
+snapshots of the same market. The later snapshots are built without bars (a trade is marked on
+quotes, books, funding and chains), cached by moment and shared by every trade of the run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from oppscan.domain.models import Holding, Opportunity, Portfolio
+from oppscan.evaluation.follow import Outcome, Unfollowable, follow
+from oppscan.market.snapshot import MarketSnapshot
+from oppscan.market.synthetic import SyntheticSource
+from oppscan.strategies.base import StrategyRequest, StrategySkipped
+from oppscan.strategies.registry import load_strategies
+
+EVALUATION_REQUEST = StrategyRequest(
+    capital_usd=10_000.0,
+    portfolio=Portfolio(
+        holdings=(
+            Holding(symbol="BTC/USDT", quantity=0.1),
+            Holding(symbol="ETH/USDT", quantity=2.0),
+            Holding(symbol="SOL/USDT", quantity=30.0),
+        ),
+        cash_usd=5_000.0,
+    ),
+)
+CALIBRATION_BINS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    opportunity: Opportunity
+    scan_ms: int
+    outcome: Outcome | None  # None: it could not be traded as stated
+    why_not: str | None = None
+
+
+@dataclass
+class Evaluation:
+    seed: int
+    control: bool
+    start_ms: int
+    hours: float
+    every_minutes: int
+    scans: int = 0
+    followed: list[Followed] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)  # strategy id -> scans it raised in
+
+
+class LaterMarket:
+    """Snapshots of one source by moment, without bars, built once each."""
+
+    def __init__(self, source: SyntheticSource) -> None:
+        self._source = source
+        self._cache: dict[int, MarketSnapshot] = {}
+
+    def __call__(self, ms: int) -> MarketSnapshot:
+        snapshot = self._cache.get(ms)
+        if snapshot is None:
+            snapshot = replace(self._source.build(ms), ohlcv={})
+            self._cache[ms] = snapshot
+        return snapshot
+
+
+def evaluate(
+    seed: int,
+    start_ms: int,
+    hours: float,
+    every_minutes: int,
+    *,
+    control: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Evaluation:
+    """Scan ``seed``'s market (its control market if ``control``) every ``every_minutes`` over
+    ``hours`` from ``start_ms``, and follow every opportunity published."""
+    if hours <= 0 or every_minutes <= 0:
+        raise ValueError("hours and every_minutes must be positive")
+    source = SyntheticSource(seed, plant=not control)
+    later = LaterMarket(source)
+    strategies = load_strategies()
+    result = Evaluation(seed, control, start_ms, hours, every_minutes)
+    moments = range(start_ms, start_ms + int(hours * 3_600_000), every_minutes * 60_000)
+    for k, moment in enumerate(moments):
+        snapshot = source.build(moment)
+        result.scans += 1
+        for sid, strategy in strategies.items():
+            try:
+                found = strategy.scan(snapshot, EVALUATION_REQUEST)
+            except StrategySkipped:
+                continue
+            except Exception:  # a strategy's bug must not end the evaluation: it is counted
+                result.failures[sid] = result.failures.get(sid, 0) + 1
+                continue
+            for opportunity in found:
+                result.followed.append(_follow_one(opportunity, snapshot, later))
+        if progress is not None:
+            progress(k + 1, len(moments))
+    return result
+
+
+def _follow_one(opportunity: Opportunity, snapshot: MarketSnapshot, later: LaterMarket) -> Followed:
+    try:
+        outcome = follow(opportunity, snapshot, later)
+    except Unfollowable as exc:
+        return Followed(opportunity, snapshot.as_of_ms, None, str(exc))
+    return Followed(opportunity, snapshot.as_of_ms, outcome)
+
+
+def summary(evaluation: Evaluation) -> dict[str, Any]:
+    """The evaluation as the JSON object ``oppscan evaluate --json`` prints."""
+    traded = [f for f in evaluation.followed if f.outcome is not None]
+    by_strategy: dict[str, list[Followed]] = defaultdict(list)
+    for f in evaluation.followed:
+        by_strategy[f.opportunity.strategy_id].append(f)
+    strategies = {
+        sid: _strategy_row(items, evaluation) for sid, items in sorted(by_strategy.items())
+    }
+    hits = [_hit(f) for f in traded]
+    confidences = [f.opportunity.confidence_score for f in traded]
+    base_rate = sum(hits) / len(hits) if hits else 0.0
+    return {
+        "seed": evaluation.seed,
+        "control": evaluation.control,
+        "start_ms": evaluation.start_ms,
+        "hours": evaluation.hours,
+        "every_minutes": evaluation.every_minutes,
+        "scans": evaluation.scans,
+        "published_per_scan": len(evaluation.followed) / max(evaluation.scans, 1),
+        "strategies": strategies,
+        "calibration": calibration(confidences, hits),
+        "brier": _brier(confidences, hits),
+        "base_rate_brier": _brier([base_rate] * len(hits), hits),
+        "failures": dict(sorted(evaluation.failures.items())),
+    }
+
+
+def _hit(f: Followed) -> bool:
+    return f.outcome is not None and f.outcome.pnl_usd > 0
+
+
+def _strategy_row(items: list[Followed], evaluation: Evaluation) -> dict[str, Any]:
+    traded = [f for f in items if f.outcome is not None]
+    returns = [f.outcome.return_on_capital for f in traded if f.outcome is not None]
+    predicted = [
+        f.opportunity.profit_potential_usd / f.opportunity.required_capital_usd
+        for f in traded
+        if f.opportunity.required_capital_usd > 0
+    ]
+    held = [(f.outcome.exit_ms - f.scan_ms) / 3_600_000 for f in traded if f.outcome is not None]
+    hits = [_hit(f) for f in traded]
+    confidences = [f.opportunity.confidence_score for f in traded]
+    return {
+        "published": len(items),
+        "per_scan": len(items) / max(evaluation.scans, 1),
+        "followed": len(traded),
+        "realised_mean_return": _mean(returns),
+        "realised_median_return": statistics.median(returns) if returns else None,
+        "predicted_mean_return": _mean(predicted),
+        "hit_rate": _mean([float(h) for h in hits]),
+        "mean_confidence": _mean(confidences),
+        "brier": _brier(confidences, hits),
+        "mean_hold_hours": _mean(held),
+        "published_for_minutes": _persistence(items, evaluation.every_minutes),
+        "exits": _counts(f.outcome.reason for f in traded if f.outcome is not None),
+    }
+
+
+def _persistence(items: list[Followed], every_minutes: int) -> float | None:
+    """The median time the same finding (strategy, symbol, venue, type, side) stayed published
+    in consecutive scans, counted from each run of it: how long the edge took to decay."""
+    seen: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for f in items:
+        o = f.opportunity
+        seen[(o.symbol, o.exchange, o.opportunity_type, o.side)].append(f.scan_ms)
+    runs: list[float] = []
+    step = every_minutes * 60_000
+    for moments in seen.values():
+        ordered = sorted(set(moments))
+        length = 1
+        for before, after in itertools.pairwise(ordered):
+            if after - before == step:
+                length += 1
+            else:
+                runs.append(length * every_minutes)
+                length = 1
+        runs.append(length * every_minutes)
+    return statistics.median(runs) if runs else None
+
+
+def calibration(confidences: list[float], hits: list[bool]) -> list[dict[str, Any]]:
+    """Confidence in ``CALIBRATION_BINS`` equal bins against the hit rate in each."""
+    rows = []
+    for b in range(CALIBRATION_BINS):
+        low, high = b / CALIBRATION_BINS, (b + 1) / CALIBRATION_BINS
+        inside = [
+            (c, h)
+            for c, h in zip(confidences, hits, strict=True)
+            if low <= c < high or (b == CALIBRATION_BINS - 1 and c == 1.0)
+        ]
+        if not inside:
+            continue
+        rows.append(
+            {
+                "low": low,
+                "high": high,
+                "n": len(inside),
+                "mean_confidence": _mean([c for c, _ in inside]),
+                "hit_rate": _mean([float(h) for _, h in inside]),
+            }
+        )
+    return rows
+
+
+def _brier(confidences: list[float], hits: list[bool]) -> float | None:
+    if not hits:
+        return None
+    return sum((c - float(h)) ** 2 for c, h in zip(confidences, hits, strict=True)) / len(hits)
+
+
+def _mean(values: list[float]) -> float | None:
+    finite = [v for v in values if math.isfinite(v)]
+    return sum(finite) / len(finite) if finite else None
+
+
+def _counts(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
