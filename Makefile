@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run test test-unit lint format bench openapi clean
+.PHONY: install browser run test test-unit lint format bench eval openapi clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ install: $(VENV)/.installed
 
 run: install
 	$(VENV)/bin/oppscan serve --host $(HOST) --port $(PORT) --print-demo-token
+
+# Forward tests on held-out seeds: writes docs/signal-quality.md (+ .json and the plots).
+eval: install
+	$(VENV)/bin/python -m oppscan.evaluation.report
 
 # The browser tests (tests/e2e) drive Debian's chromium; Playwright's own browser download is
 # never used.

@@ -1,5 +1,5 @@
 """``oppscan``: serve the API, run a worker, print a token, run one scan here, follow a scan on a
-server, list strategies.
+server, list strategies, forward-test the scanners.
 
 Starting must stay fast: this module imports typer and little else, and each command imports
 what it needs when it runs (``--version`` and ``strategies`` never load scipy or statsmodels).
@@ -322,6 +322,34 @@ def scan(
     selection = _selection(sort, risk, min_profit, limit)
     out, err = Console(), Console(stderr=True)
     raise typer.Exit(asyncio.run(run_scan(container, body, as_json, out, err, selection)))
+
+
+@app.command()
+def evaluate(
+    seed: Annotated[int, typer.Option(help="The synthetic market's seed.")] = 101,
+    start: Annotated[
+        str, typer.Option(help="ISO 8601 moment of the first scan.")
+    ] = "2026-01-02T00:00:00Z",
+    hours: Annotated[
+        float, typer.Option(min=0.5, max=24 * 30, help="How long to scan for, in hours.")
+    ] = 24.0,
+    every: Annotated[int, typer.Option(min=1, max=24 * 60, help="Minutes between scans.")] = 30,
+    control: Annotated[
+        bool, typer.Option("--control", help="The control market: no planted structure.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Scan a synthetic market over time and follow every published opportunity on the later
+    market: realised returns, hit rates and confidence calibration, per strategy."""
+    from oppscan.cli.evaluate_cmd import run_evaluation
+    from oppscan.cli.moment import parse_at
+    from oppscan.market.synthetic.latent import EARLIEST_AS_OF_MS
+
+    start_ms = int(parse_at(start, now=None) * 1000)
+    start_ms -= start_ms % 60_000
+    if start_ms < EARLIEST_AS_OF_MS:
+        raise fail("--start: the synthetic market's first full year ends 2021-01-01; start later")
+    raise typer.Exit(run_evaluation(seed, start_ms, hours, every, control, as_json))
 
 
 @app.command()

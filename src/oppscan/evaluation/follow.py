@@ -3,15 +3,15 @@
 Entry is at the opportunity's moment, every leg at its stated price and size, paying the leg's
 fee (a trade on one instrument that lists no legs is its side, at its entry price, for its
 required capital). At each later moment of its follow grid the trade is marked at what closing
-every leg would fetch then (a spot leg walks the book at its size; a perp closes at its mark price across
-the spot half spread; a future and an option at their quotes; an expired one settles at
-intrinsic value against the underlying's mid), closing fees included, with perp funding
-accrued in between. The trade exits at the first moment its main price reaches its target or
-its stop, else at its horizon.
+every leg would fetch then (a spot leg walks the book at its size; a perp closes at its mark
+price across the spot half spread; a future and an option at their quotes; an expired one
+settles at intrinsic value against the underlying's mid), closing fees included, with perp
+funding accrued in between. The trade exits at the first moment its main price reaches its
+target or its stop, else at its horizon.
 
 Until opportunities state their own horizon, it comes from ``estimated_timeframe``
-(``HORIZON_MS``), and the marks are taken on a grid of ``STEP_MS`` aligned to the epoch, so
-that every opportunity of a run shares the same later snapshots.
+(``HORIZON_MS``), and the marks are taken on a grid of ``STEP_MS`` aligned to the epoch, so that
+every opportunity of a run shares the same later snapshots.
 """
 
 from __future__ import annotations

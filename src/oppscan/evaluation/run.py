@@ -126,7 +126,7 @@ def summary(evaluation: Evaluation) -> dict[str, Any]:
     strategies = {
         sid: _strategy_row(items, evaluation) for sid, items in sorted(by_strategy.items())
     }
-    hits = [_hit(f) for f in traded]
+    hits = [is_hit(f) for f in traded]
     confidences = [f.opportunity.confidence_score for f in traded]
     base_rate = sum(hits) / len(hits) if hits else 0.0
     return {
@@ -145,7 +145,8 @@ def summary(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
-def _hit(f: Followed) -> bool:
+def is_hit(f: Followed) -> bool:
+    """A trade that ended profitable after every cost."""
     return f.outcome is not None and f.outcome.pnl_usd > 0
 
 
@@ -158,7 +159,7 @@ def _strategy_row(items: list[Followed], evaluation: Evaluation) -> dict[str, An
         if f.opportunity.required_capital_usd > 0
     ]
     held = [(f.outcome.exit_ms - f.scan_ms) / 3_600_000 for f in traded if f.outcome is not None]
-    hits = [_hit(f) for f in traded]
+    hits = [is_hit(f) for f in traded]
     confidences = [f.opportunity.confidence_score for f in traded]
     return {
         "published": len(items),

@@ -3,7 +3,8 @@
 An instrument keeps its expiry from the day it is listed to the day it settles (as on Deribit,
 OKX and Binance), so a snapshot a week later shows the same contracts, a week closer to expiry,
 until the nearest one settles and the next is listed (the nearest can be hours from settling).
-Monthly contracts expire on a month's last Friday, quarterly ones on the last Friday of March, June, September and December.
+Monthly contracts expire on a month's last Friday, quarterly ones on the last Friday of March,
+June, September and December.
 """
 
 from __future__ import annotations

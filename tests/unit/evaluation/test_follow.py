@@ -1,0 +1,139 @@
+"""Following a trade on the continuous synthetic market: entry as stated, exit as a trader."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from oppscan.cli.main import app
+from oppscan.domain.models import Leg
+from oppscan.evaluation.follow import Unfollowable, close_price, follow, follow_grid
+from oppscan.evaluation.run import LaterMarket, evaluate, summary
+from oppscan.market.synthetic import DEFAULT_AS_OF_MS, SyntheticSource
+from tests.unit.fakes import an_opportunity
+
+HOUR = 3_600_000
+
+
+@pytest.fixture(scope="module")
+def source() -> SyntheticSource:
+    return SyntheticSource(17, plant=False)
+
+
+def test_the_grid_is_aligned_and_covers_the_horizon() -> None:
+    grid = follow_grid(an_opportunity(estimated_timeframe="hours"), DEFAULT_AS_OF_MS + 61_000)
+    assert grid[0] == DEFAULT_AS_OF_MS + HOUR and all(t % HOUR == 0 for t in grid)
+    assert grid[-1] >= DEFAULT_AS_OF_MS + 61_000 + 24 * HOUR
+
+
+def test_a_spot_buy_with_no_target_in_reach_exits_at_its_horizon_net_of_costs(
+    source: SyntheticSource,
+) -> None:
+    entry = source.build(DEFAULT_AS_OF_MS)
+    ask = entry.tickers[("binance", "BTC/USDT")].ask
+    size = 0.1
+    opportunity = an_opportunity(
+        entry_price=ask,
+        take_profit=ask * 10,
+        stop_loss=ask / 10,
+        required_capital_usd=ask * size,
+        legs=[Leg(exchange="binance", symbol="BTC/USDT", side="buy", price=ask, size=size)],
+    )
+    later = LaterMarket(source)
+    outcome = follow(opportunity, entry, later)
+    last = later(follow_grid(opportunity, entry.as_of_ms)[-1])
+    sell = close_price(last, opportunity.legs[0])
+    fee = entry.fees["binance"].taker
+    expected = (sell - ask) * size - fee * ask * size - fee * sell * size
+    assert outcome.reason == "horizon"
+    assert outcome.pnl_usd == pytest.approx(expected)
+    assert outcome.return_on_capital == pytest.approx(expected / (ask * size))
+    assert sell < last.tickers[("binance", "BTC/USDT")].bid + 1e-9  # a sale gets the bid or less
+
+
+def test_a_target_in_reach_ends_the_trade_early(source: SyntheticSource) -> None:
+    entry = source.build(DEFAULT_AS_OF_MS)
+    mid = entry.tickers[("binance", "BTC/USDT")].mid
+    # A target a hair above the price and a stop far below: the first mark that trades above
+    # it ends the trade (over a day, the price is above its start at some hour).
+    opportunity = an_opportunity(
+        entry_price=mid, take_profit=mid * 1.000001, stop_loss=mid / 2, required_capital_usd=mid
+    )
+    outcome = follow(opportunity, entry, LaterMarket(source))
+    assert outcome.reason in ("target", "horizon")
+    if outcome.reason == "target":
+        assert outcome.exit_ms < follow_grid(opportunity, entry.as_of_ms)[-1]
+
+
+def test_a_short_perp_receives_positive_funding(source: SyntheticSource) -> None:
+    entry = source.build(DEFAULT_AS_OF_MS)
+    funding = entry.funding[("okx", "BTC/USDT")]
+    assert funding.rate > 0 and funding.interval_hours == 8.0
+    leg = Leg(
+        exchange="okx",
+        symbol="BTC/USDT",
+        side="sell",
+        price=funding.mark_price,
+        size=1.0,
+        instrument="perp",
+    )
+    opportunity = an_opportunity(
+        exchange="okx",
+        entry_price=funding.mark_price * 3,  # not a spot price: only the horizon applies
+        required_capital_usd=funding.mark_price,
+        legs=[leg],
+    )
+    later = LaterMarket(source)
+    outcome = follow(opportunity, entry, later)
+    last = later(follow_grid(opportunity, entry.as_of_ms)[-1])
+    fee = entry.fees["okx"].taker
+    price_pnl = (leg.price - close_price(last, leg)) * leg.size
+    fees = fee * leg.price + fee * close_price(last, leg)
+    received = outcome.pnl_usd - (price_pnl - fees)
+    # Three 8-hourly settlements in 24-25 hours, each ~0.01% of the notional.
+    assert received == pytest.approx(3 * 0.0001 * funding.mark_price, rel=0.5)
+
+
+def test_an_instrument_no_venue_lists_is_unfollowable(source: SyntheticSource) -> None:
+    entry = source.build(DEFAULT_AS_OF_MS)
+    leg = Leg(
+        exchange="binance",
+        symbol="BTC-261225-1-C",  # listed nowhere, and not yet expired
+        side="buy",
+        price=1.0,
+        size=1.0,
+        instrument="option",
+    )
+    with pytest.raises(Unfollowable, match="quotes no"):
+        follow(an_opportunity(legs=[leg]), entry, LaterMarket(source))
+
+
+def test_an_evaluation_reports_every_published_opportunity() -> None:
+    result = summary(evaluate(5, DEFAULT_AS_OF_MS, 1.0, 30))
+    assert result["scans"] == 2
+    rows = result["strategies"]
+    assert rows and all(
+        {"published", "realised_mean_return", "hit_rate"} <= set(r) for r in rows.values()
+    )
+    followed = sum(r["followed"] for r in rows.values())
+    assert sum(b["n"] for b in result["calibration"]) == followed > 0
+    assert 0.0 <= result["brier"] <= 1.0 and 0.0 <= result["base_rate_brier"] <= 0.25
+    for row in result["calibration"]:
+        assert row["low"] <= row["mean_confidence"] <= row["high"]
+
+
+def test_the_cli_prints_the_evaluation_as_one_json_object() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["evaluate", "--seed", "5", "--start", "2026-01-01T12:00:00Z", "--hours", "1", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert {"strategies", "calibration", "brier", "base_rate_brier"} <= set(body)
+
+
+def test_the_cli_refuses_a_start_before_the_market_had_a_year() -> None:
+    result = CliRunner().invoke(app, ["evaluate", "--start", "2020-06-01T00:00:00Z"])
+    assert result.exit_code == 2 and "--start" in result.output
