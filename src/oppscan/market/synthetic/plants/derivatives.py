@@ -15,8 +15,26 @@ from collections.abc import Callable
 import numpy as np
 
 from oppscan.market.synthetic.draft import MarketDraft, Planted, QuoteShift
+from oppscan.market.synthetic.plants.episodes import DAY_MS, HOUR_MS, Phase, Schedule, phase
 
 _HOURLY = 24 * 365.0
+# Rich implied vol comes in week-long episodes; a mispriced quote lives four days and is
+# corrected over a day; a rich basis and high funding are regimes of a couple of weeks, on two
+# symbols taking turns (so one of them is always rich).
+RICH_IV = Schedule(period_ms=10 * DAY_MS, live_ms=7 * DAY_MS, half_life_ms=DAY_MS)
+MISPRICED = Schedule(period_ms=6 * DAY_MS, live_ms=4 * DAY_MS, half_life_ms=12 * HOUR_MS)
+RICH_BASIS = Schedule(period_ms=20 * DAY_MS, live_ms=12 * DAY_MS, half_life_ms=2 * DAY_MS)
+HIGH_FUNDING = Schedule(period_ms=20 * DAY_MS, live_ms=12 * DAY_MS, half_life_ms=DAY_MS)
+
+
+def _phase(
+    draft: MarketDraft, kind: str, schedule: Schedule, slot: int = 0, slots: int = 1
+) -> Phase:
+    return phase(draft.seed, kind, slot, slots, schedule, draft.as_of_ms)
+
+
+def _life(p: Phase, schedule: Schedule) -> dict[str, int]:
+    return {"born_ms": p.born_ms, "live_until_ms": p.born_ms + schedule.live_ms}
 
 
 def _hourly_realised_vol(draft: MarketDraft, symbol: str) -> float:
@@ -31,17 +49,22 @@ def _exchange(draft: MarketDraft, purpose: str, symbol: str, pool: list[str] | N
 
 
 def plant_option_volatility(draft: MarketDraft) -> None:
-    """A chain priced 60% above realised vol (sell it) and one only 3% above (inside the error
-    of a 600-bar realised vol estimate, and short of the spread: leave it)."""
+    """A chain priced 60% above realised vol (sell it) in week-long episodes (``RICH_IV``),
+    decaying to fair between them; and one always only 3% above (inside the error of a 600-bar
+    realised vol estimate, and short of the spread: leave it). The market's realised vol stays
+    its own: selling the rich chain pays, as a volatility premium does."""
     if len(draft.option_symbols) < 2:
         return
     rich, near_fair = draft.take_symbols(2, "options_iv", candidates=draft.option_symbols)
+    episode = _phase(draft, "options_iv", RICH_IV)
     for symbol, ratio, profitable, kind in (
-        (rich, 1.6, True, "iv_far_above_realised"),
+        (rich, 1.0 + 0.6 * episode.strength, True, "iv_far_above_realised"),
         (near_fair, 1.03, False, "iv_within_realised_error"),
     ):
         rv = _hourly_realised_vol(draft, symbol)
         draft.iv_atm[symbol] = rv * ratio
+        if profitable and not episode.live:
+            continue  # decaying: not a plant a scanner must find
         draft.plant(
             Planted(
                 strategy_id="options_trade",
@@ -49,52 +72,37 @@ def plant_option_volatility(draft: MarketDraft) -> None:
                 exchange=None,
                 profitable=profitable,
                 kind=kind,
-                detail={"iv_atm": rv * ratio, "realised_vol_1h": rv, "iv_over_rv": ratio},
+                detail={
+                    "iv_atm": rv * ratio,
+                    "realised_vol_1h": rv,
+                    "iv_over_rv": ratio,
+                    **(_life(episode, RICH_IV) if profitable else {}),
+                },
             )
         )
 
 
 def plant_mispriced_quotes(draft: MarketDraft) -> None:
-    """On one chain: the monthly one-sigma put and call 10 vol points rich (a short iron condor
-    sells them) and the quarterly at-the-money call 8 points cheap (a long calendar buys it). On
-    another: one quote 0.3 vol points rich, a fraction of its spread."""
+    """On two chains taking turns, in four-day episodes corrected over a day (``MISPRICED``):
+    the monthly one-sigma put and call 10 vol points rich (a short iron condor sells them) and
+    the quarterly at-the-money call 8 points cheap (a long calendar buys it). On another,
+    always: one quote 0.3 vol points rich, a fraction of its spread."""
     free = [s for s in draft.option_symbols if s not in draft.taken]
-    if len(free) < 2 or len(draft.option_expiries_ms) < 3:
+    if len(free) < 3 or len(draft.option_expiries_ms) < 3:
         return
-    mispriced, near_fair = draft.take_symbols(2, "options_quotes", candidates=free)
+    *mispriced, near_fair = draft.take_symbols(3, "options_quotes", candidates=free)
     atm = len(draft.option_moneyness) // 2
-    exchange = _exchange(draft, "options_quotes", mispriced, draft.option_exchanges)
-    shifts = [
-        QuoteShift(expiry_index=1, strike_index=atm - 2, is_call=False, iv_shift=0.10),
-        QuoteShift(expiry_index=1, strike_index=atm + 2, is_call=True, iv_shift=0.10),
-        QuoteShift(expiry_index=2, strike_index=atm, is_call=True, iv_shift=-0.08),
-    ]
-    draft.option_quote_shifts.setdefault((exchange, mispriced), []).extend(shifts)
-    draft.plant(
-        Planted(
-            strategy_id="complex_strategy",
-            symbol=mispriced,
-            exchange=exchange,
-            profitable=True,
-            kind="mispriced_quotes",
-            detail={
-                "shifts": [[q.expiry_index, q.strike_index, q.is_call, q.iv_shift] for q in shifts]
-            },
-        )
-    )
-    # options_trade's single-quote scan sells the same rich quotes one by one.
-    draft.plant(
-        Planted(
-            strategy_id="options_trade",
-            symbol=mispriced,
-            exchange=exchange,
-            profitable=True,
-            kind="mispriced_single_quotes",
-            detail={
-                "shifts": [[q.expiry_index, q.strike_index, q.is_call, q.iv_shift] for q in shifts]
-            },
-        )
-    )
+    for slot, symbol in enumerate(mispriced):
+        exchange = _exchange(draft, "options_quotes", symbol, draft.option_exchanges)
+        episode = _phase(draft, "options_quotes", MISPRICED, slot, len(mispriced))
+        k = episode.strength
+        shifts = [
+            QuoteShift(expiry_index=1, strike_index=atm - 2, is_call=False, iv_shift=0.10 * k),
+            QuoteShift(expiry_index=1, strike_index=atm + 2, is_call=True, iv_shift=0.10 * k),
+            QuoteShift(expiry_index=2, strike_index=atm, is_call=True, iv_shift=-0.08 * k),
+        ]
+        draft.option_quote_shifts.setdefault((exchange, symbol), []).extend(shifts)
+        _plant_mispriced(draft, symbol, exchange, shifts, episode)
     small_exchange = _exchange(draft, "options_quotes_small", near_fair, draft.option_exchanges)
     small = QuoteShift(expiry_index=1, strike_index=atm, is_call=True, iv_shift=0.003)
     draft.option_quote_shifts.setdefault((small_exchange, near_fair), []).append(small)
@@ -110,33 +118,69 @@ def plant_mispriced_quotes(draft: MarketDraft) -> None:
     )
 
 
+def _plant_mispriced(
+    draft: MarketDraft, symbol: str, exchange: str, shifts: list[QuoteShift], episode: Phase
+) -> None:
+    if not episode.live:
+        return  # being corrected: not a plant a scanner must find
+    facts = {
+        "shifts": [[q.expiry_index, q.strike_index, q.is_call, q.iv_shift] for q in shifts],
+        **_life(episode, MISPRICED),
+    }
+    draft.plant(Planted("complex_strategy", symbol, exchange, True, "mispriced_quotes", facts))
+    # options_trade's single-quote scan sells the same rich quotes one by one.
+    draft.plant(
+        Planted("options_trade", symbol, exchange, True, "mispriced_single_quotes", dict(facts))
+    )
+
+
 def plant_basis(draft: MarketDraft) -> None:
     """A quarterly future at 25% annualised basis (cash and carry pays ~4-10% by expiry against
-    1-2% risk-free and 0.4% of fees) and a monthly one at risk-free + 3% (12-37 bps: less
-    than the four fills' 40 bps)."""
+    1-2% risk-free and 0.4% of fees) in regimes of ``RICH_BASIS`` on two symbols taking turns,
+    the basis falling back to fair after each (a short future gains as it does); and a monthly
+    one always at risk-free + 3% (at most ~37 bps to its expiry: less than the four fills'
+    40 bps)."""
     free = [s for s in draft.future_symbols if s not in draft.taken]
-    if len(free) < 2:
+    if len(free) < 3:
         return
-    rich, thin = draft.take_symbols(2, "futures_basis", candidates=free)
+    *rich, thin = draft.take_symbols(3, "futures_basis", candidates=free)
     rf = draft.risk_free_rate
     days = [(ms - draft.as_of_ms) / 86_400_000 for ms in draft.future_expiries_ms]
-    for symbol, expiry_index, basis, profitable, kind in (
-        (rich, len(days) - 1, 0.25, True, "rich_basis"),
-        (thin, 0, rf + 0.03, False, "basis_below_fees"),
-    ):
+    far = len(days) - 1
+    for slot, symbol in enumerate(rich):
         exchange = _exchange(draft, "futures_basis", symbol)
         bases = draft.basis_annual.get((exchange, symbol))
         if bases is None:
             continue
-        bases[expiry_index] = basis
+        episode = _phase(draft, "futures_basis", RICH_BASIS, slot, len(rich))
+        bases[far] += (0.25 - bases[far]) * episode.strength
+        if episode.live:
+            draft.plant(
+                Planted(
+                    "futures_trade",
+                    symbol,
+                    exchange,
+                    True,
+                    "rich_basis",
+                    {
+                        "days": round(days[far], 2),
+                        "basis_annual": 0.25,
+                        **_life(episode, RICH_BASIS),
+                    },
+                )
+            )
+    exchange = _exchange(draft, "futures_basis", thin)
+    bases = draft.basis_annual.get((exchange, thin))
+    if bases is not None:
+        bases[0] = rf + 0.03
         draft.plant(
             Planted(
-                strategy_id="futures_trade",
-                symbol=symbol,
-                exchange=exchange,
-                profitable=profitable,
-                kind=kind,
-                detail={"days": round(days[expiry_index], 2), "basis_annual": basis},
+                "futures_trade",
+                thin,
+                exchange,
+                False,
+                "basis_below_fees",
+                {"days": round(days[0], 2), "basis_annual": rf + 0.03},
             )
         )
 
@@ -174,27 +218,41 @@ def plant_perp_trends(draft: MarketDraft) -> None:
 
 
 def plant_funding(draft: MarketDraft) -> None:
-    """High funding (0.06% per 8h: 126 bps a week against 40 bps of fees) on one perp; 0.01%
+    """High funding (0.06% per 8h: 126 bps a week against 40 bps of fees) in regimes of
+    ``HIGH_FUNDING`` on two perps taking turns, falling back to the clamp after each; 0.01%
     every hour on one exchange against 0.01% every 8 hours on another (equal per interval, 8x
-    apart annualised); and 0.016% per 8h somewhere (34 bps a week: short of the fees)."""
+    apart annualised), always; and 0.016% per 8h somewhere, always (34 bps a week: short of the
+    fees)."""
     pool = [
         s
         for s in draft.symbols[:30]
         if s not in draft.taken and sum((e, s) in draft.funding_rate for e in draft.exchanges) >= 2
     ]
-    if len(pool) < 3:
+    if len(pool) < 4:
         return
-    high, cross, thin = draft.take_symbols(3, "funding", candidates=pool)
+    *high, cross, thin = draft.take_symbols(4, "funding", candidates=pool)
 
-    exchange = _exchange(draft, "funding_high", high)
-    if (exchange, high) in draft.funding_rate:
-        draft.funding_rate[(exchange, high)] = (
-            0.0006 * draft.funding_interval_h[(exchange, high)] / 8
-        )
-        draft.perp_premium_bps[(exchange, high)] = 8.0  # longs paying up, as they do
-        draft.plant(
-            Planted("funding_arbitrage", high, exchange, True, "high_funding", {"per_8h": 0.0006})
-        )
+    for slot, symbol in enumerate(high):
+        exchange = _exchange(draft, "funding_high", symbol)
+        key = (exchange, symbol)
+        if key not in draft.funding_rate:
+            continue
+        hours = draft.funding_interval_h[key]
+        episode = _phase(draft, "funding_high", HIGH_FUNDING, slot, len(high))
+        fair = draft.funding_rate[key]
+        draft.funding_rate[key] = fair + (0.0006 * hours / 8 - fair) * episode.strength
+        draft.perp_premium_bps[key] = 8.0 * episode.strength  # longs paying up, as they do
+        if episode.live:
+            draft.plant(
+                Planted(
+                    "funding_arbitrage",
+                    symbol,
+                    exchange,
+                    True,
+                    "high_funding",
+                    {"per_8h": 0.0006, **_life(episode, HIGH_FUNDING)},
+                )
+            )
 
     venues = sorted(e for e in draft.exchanges if (e, cross) in draft.funding_rate)
     short_ex = _exchange(draft, "funding_cross", cross, venues)
