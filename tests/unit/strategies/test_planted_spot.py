@@ -30,7 +30,10 @@ import pytest
 
 from oppscan.domain.models import Opportunity
 from oppscan.market.snapshot import MarketSnapshot
+from oppscan.market.synthetic import DEFAULT_AS_OF_MS
 from oppscan.market.synthetic.draft import Planted
+from oppscan.market.synthetic.plants.episodes import phase
+from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE
 from oppscan.market.synthetic.source import SyntheticSource
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.relative_value import pairs_trading, statistical_arbitrage
@@ -43,6 +46,7 @@ from oppscan.strategies.spot import (
 )
 
 SEEDS = (0, 1, 2, 3, 4)
+SPREAD_KINDS = ("spot_mean_reversion", "pairs_trading", "statistical_arbitrage")
 SCANNERS = {
     s.info.id: s
     for s in (
@@ -71,18 +75,28 @@ class Scanned:
     cpu_seconds: float
 
 
-def _scan(seed: int, plant: bool) -> Scanned:
+def _scan(seed: int, plant: bool, moment: int = DEFAULT_AS_OF_MS) -> Scanned:
     source = SyntheticSource(seed, plant=plant)
-    market = source.build()
+    market = source.build(moment)
     started = time.process_time()
     found = {sid: s.scan(market, REQUEST) for sid, s in SCANNERS.items()}
     cpu = time.process_time() - started
-    return Scanned(market, source.ground_truth(), found, cpu)
+    return Scanned(market, source.ground_truth(moment), found, cpu)
+
+
+def _stretched(seed: int, kind: str) -> int:
+    """An hour into the first stretch of ``kind`` after the default moment: the stretched
+    spreads live a few hours every four days, so the default moment rarely sees one."""
+    born = phase(seed, kind, 0, 1, SPREAD_SCHEDULE, DEFAULT_AS_OF_MS).born_ms
+    return born + SPREAD_SCHEDULE.period_ms + 3_600_000
 
 
 @pytest.fixture(scope="module")
 def planted() -> list[Scanned]:
-    return [_scan(seed, True) for seed in SEEDS]
+    """Each seed at the default moment, and at a moment each stretched spread is live."""
+    return [_scan(seed, True) for seed in SEEDS] + [
+        _scan(seed, True, _stretched(seed, kind)) for seed in SEEDS for kind in SPREAD_KINDS
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +122,7 @@ def test_recall_of_profitable_plants(planted: list[Scanned], strategy_id: str) -
                     hits += 1
                 else:
                     missed.append((plant.symbol, plant.kind))
-    assert total >= len(SEEDS), "every seed plants at least one profitable setup"
+    assert total >= len(SEEDS), "every seed plants at least one live profitable setup"
     assert hits / total >= MIN_RECALL, f"{strategy_id} missed {missed}"
 
 

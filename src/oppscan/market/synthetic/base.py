@@ -147,6 +147,7 @@ def build_draft(
         symbols=list(symbols),
         bar_open_ms={tf: view.bars[tf].open_ms for tf in TIMEFRAMES},
         last_price={s: float(np.exp(view.log_price[j])) for j, s in enumerate(symbols)},
+        listing_price=dict(listing.price),
         annual_vol=dict(listing.annual_vol),
         beta=dict(listing.beta),
         log_close=log_close,

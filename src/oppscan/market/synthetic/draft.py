@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from oppscan.market.snapshot import Fees, FloatArray, IntArray
+from oppscan.market.snapshot import TIMEFRAME_MS, Fees, FloatArray, IntArray
 
 
 @dataclass(slots=True)
@@ -91,7 +91,8 @@ class MarketDraft:
         4h: 320, 1d: 365). Only bars that have closed by ``as_of_ms`` are shown.
 
     Prices and paths (latent, shared by all exchanges; ``latent`` builds them)
-        ``last_price[symbol]``: the latent price now (the close of the last 1m bar).
+        ``last_price[symbol]``: the latent price now (the close of the last 1m bar);
+        ``listing_price[symbol]``: the level the seed's market was listed at (fixed in time).
         ``log_close[(symbol, tf)]``: the log closes, oldest first, one more than there are bars
         (the first is the first bar's open); render prints them as they are.
         ``log_returns[(symbol, tf)]``: a view of them as per-bar log returns, one per bar:
@@ -159,6 +160,7 @@ class MarketDraft:
     symbols: list[str]
     bar_open_ms: dict[str, IntArray]
     last_price: dict[str, float]
+    listing_price: dict[str, float]
     annual_vol: dict[str, float]
     beta: dict[str, float]
     log_close: dict[tuple[str, str], FloatArray]
@@ -196,6 +198,14 @@ class MarketDraft:
 
     def __post_init__(self) -> None:
         self.log_returns = ReturnsView(self.log_close)
+
+    def close_times(self, tf: str) -> IntArray:
+        """When each row of ``log_close[(symbol, tf)]`` closed: the first row is the close
+        before the first bar (its open time), then each bar's close."""
+        opens = self.bar_open_ms[tf]
+        step = TIMEFRAME_MS[tf]
+        times: IntArray = np.concatenate([opens[:1], opens + step])
+        return times
 
     def child_rng(self, purpose: str) -> np.random.Generator:
         """A generator for one planter, derived from the seed and ``purpose`` only.

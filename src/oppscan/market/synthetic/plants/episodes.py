@@ -47,7 +47,9 @@ class Phase:
 def phase(seed: int, kind: str, slot: int, slots: int, schedule: Schedule, at_ms: int) -> Phase:
     """The phase of ``slot`` (of ``slots`` evenly staggered) of ``kind``'s episodes at ``at_ms``."""
     period = schedule.period_ms
-    offset = (zlib.crc32(f"{seed}:{kind}".encode()) % period) + slot * period // slots
+    # Births fall on whole hours: an hourly bar closes on the moment a plant is born.
+    hours = zlib.crc32(f"{seed}:{kind}".encode()) % (period // HOUR_MS)
+    offset = hours * HOUR_MS + slot * period // slots
     born = (at_ms - offset) // period * period + offset
     age = at_ms - born
     live = age < schedule.live_ms

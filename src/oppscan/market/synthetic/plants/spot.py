@@ -15,11 +15,19 @@ from collections.abc import Callable
 
 import numpy as np
 
+from oppscan.market.snapshot import TIMEFRAMES, FloatArray, IntArray
 from oppscan.market.synthetic.draft import MarketDraft, Planted
+from oppscan.market.synthetic.plants.episodes import HOUR_MS, Schedule, phase
+from oppscan.market.synthetic.plants.reverting import Spread, spread_at
 
 _MIN_RANK = 5  # leave the majors alone (hedges, option chains, futures)
-PAIR_PHI = 0.85  # half-life ~4.3 bars
-RESIDUAL_PHI = 0.85
+# The stretched spreads (a pair's spread, a residual, a range-bound price) are AR(1)s in hours
+# (half-life ~6.6 hours), stretched 8 of their stationary deviations once every four days (a
+# scanner's z-score is measured against a history holding the earlier stretches: more often,
+# and no stretch would stand out). A plant is live for the 3 hours after its stretch.
+SPREAD_PHI = 0.9
+SPREAD_STRETCH = 8.0
+SPREAD_SCHEDULE = Schedule(period_ms=96 * HOUR_MS, live_ms=3 * HOUR_MS, half_life_ms=7 * HOUR_MS)
 
 
 def _pool(draft: MarketDraft, upto: int | None = None) -> list[str]:
@@ -28,24 +36,6 @@ def _pool(draft: MarketDraft, upto: int | None = None) -> list[str]:
 
 def _bar_sd(draft: MarketDraft, symbol: str, tf: str) -> float:
     return float(np.std(draft.log_returns[(symbol, tf)], ddof=1))
-
-
-def _ar1_path(rng: np.random.Generator, n: int, phi: float, shock_sd: float) -> np.ndarray:
-    """An AR(1) level starting at 0; the recursion is short (hundreds of steps) and seeded."""
-    shocks = rng.normal(0.0, shock_sd, n)
-    level = np.zeros(n)
-    for t in range(1, n):
-        level[t] = phi * level[t - 1] + shocks[t]
-    return level
-
-
-def _stretch(level: np.ndarray, target: float, bars: int = 3) -> np.ndarray:
-    """Walk the last ``bars`` values of a level in even steps to end exactly at ``target``
-    (so the final deviation does not depend on where the random path happened to be)."""
-    out = level.copy()
-    start = float(level[-bars - 1])
-    out[-bars:] = start + (target - start) * np.arange(1, bars + 1) / bars
-    return out
 
 
 def _make_expensive(draft: MarketDraft, symbol: str, spread_bps: float, depth: float) -> None:
@@ -95,25 +85,25 @@ def plant_momentum(draft: MarketDraft) -> None:
 
 
 def plant_mean_reversion(draft: MarketDraft) -> None:
-    """A range-bound coin (AR(1) with a 4.3-bar half-life) that has just dropped 4.5 of its
-    stationary deviations below its level; and a quiet one whose 3-sigma dip is worth only
-    ~15 bps after the expected reversion: less than a taker round trip."""
+    """A range-bound coin: its hourly log price is an AR(1) around its level (stationary sd
+    1.3 hourly moves; ``SPREAD_PHI``), with a tenth of its own latent moves as texture, that
+    drops ``SPREAD_STRETCH`` deviations below its level every four days and comes back at its
+    half-life; and a quiet one (3.5 bps of stationary sd) whose every dip is worth less than a
+    taker round trip."""
     pool = _pool(draft)
     if len(pool) < 2:
         return
     deep, shallow = draft.take_symbols(2, "spot_mean_reversion", candidates=pool)
-    rng = draft.child_rng("spot_mean_reversion")
-    for symbol, sd_target, stretch_sds, profitable in (
-        (deep, 1.3 * _bar_sd(draft, deep, "1h"), 4.5, True),
-        (shallow, 0.00035, 3.5, False),
+    for symbol, stationary, texture, stretch, profitable in (
+        (deep, 1.3 * _hourly_sd(draft, deep), 0.1, -SPREAD_STRETCH, True),
+        (shallow, 0.00035, 0.0, -3.5, False),
     ):
-        n = 300
-        level = _ar1_path(rng, n + 1, 0.85, 1.0)
-        level = level / level.std() * sd_target
-        level = _stretch(level, -stretch_sds * sd_target)
-        returns = draft.log_returns[(symbol, "1h")].copy()
-        returns[-n:] = np.diff(level)
-        draft.log_returns[(symbol, "1h")] = returns
+        kind = "spot_mean_reversion" if profitable else "spot_mean_reversion:shallow"
+        spread = _spread(kind, symbol, stationary * np.sqrt(1 - SPREAD_PHI**2), stretch)
+        _range_bound(draft, symbol, spread, texture)
+        episode = phase(draft.seed, kind, 0, 1, SPREAD_SCHEDULE, draft.as_of_ms)
+        if profitable and not episode.live:
+            continue
         draft.plant(
             Planted(
                 "spot_mean_reversion",
@@ -121,9 +111,30 @@ def plant_mean_reversion(draft: MarketDraft) -> None:
                 None,
                 profitable,
                 "overshoot" if profitable else "overshoot_smaller_than_costs",
-                {"stationary_sd_bps": sd_target * 1e4, "stretch_sds": stretch_sds},
+                {
+                    "stationary_sd_bps": stationary * 1e4,
+                    "stretch_sds": stretch,
+                    **({"born_ms": episode.born_ms} if profitable else {}),
+                },
             )
         )
+
+
+def _spread(
+    kind: str, symbol: str, shock_sd: float, stretch: float, phi: float = SPREAD_PHI
+) -> Spread:
+    return Spread(kind, f"{kind}:{symbol}", phi, shock_sd, stretch, SPREAD_SCHEDULE, 0, 1)
+
+
+def _range_bound(draft: MarketDraft, symbol: str, spread: Spread, texture: float) -> None:
+    level = float(np.log(draft.listing_price[symbol]))
+
+    def path(tf: str, times: IntArray, own: FloatArray | None) -> FloatArray:
+        assert own is not None
+        bound: FloatArray = level + spread_at(draft.seed, spread, times) + texture * (own - level)
+        return bound
+
+    _reshape(draft, symbol, path)
 
 
 def _consolidate_and_break(draft: MarketDraft, symbol: str, quiet: float) -> None:
@@ -243,27 +254,62 @@ def _ordered(draft: MarketDraft, symbols: list[str]) -> list[str]:
     return sorted(symbols, key=draft.symbols.index)
 
 
+def _hourly_sd(draft: MarketDraft, symbol: str) -> float:
+    """A symbol's long-run hourly volatility (fixed for the seed, unlike a window's)."""
+    return float(draft.annual_vol[symbol] / np.sqrt(24 * 365.0))
+
+
+def _reshape(
+    draft: MarketDraft,
+    symbol: str,
+    path: Callable[[str, IntArray, FloatArray | None], FloatArray],
+) -> None:
+    """Give ``symbol`` the log path ``path(tf, times, own)`` on every timeframe and now.
+
+    ``path`` sees the moments of the bars' closes and the symbol's own latent log closes at
+    them; it must be a function of each moment (and of the market at that moment) only, so
+    the reshaped market stays continuous: a later snapshot shows the same bars.
+    """
+    for tf in TIMEFRAMES:
+        times = draft.close_times(tf)
+        draft.log_close[(symbol, tf)] = path(tf, times, draft.log_close[(symbol, tf)])
+    now = np.array([draft.as_of_ms], dtype=np.int64)
+    own = np.log(np.array([draft.last_price[symbol]]))
+    draft.last_price[symbol] = float(np.exp(path("now", now, own)[0]))
+
+
+def _log_at(draft: MarketDraft, symbol: str, tf: str) -> FloatArray:
+    """A symbol's log closes on ``tf``, or its log price now when ``tf`` is "now"."""
+    if tf == "now":
+        return np.log(np.array([draft.last_price[symbol]]))
+    return draft.log_close[(symbol, tf)]
+
+
 def plant_pairs(draft: MarketDraft) -> None:
-    """A pair whose later (smaller) symbol is 0.9x the other's 1h moves plus an AR(1) spread
-    (``PAIR_PHI``) stretched 3.5 deviations; and a decoy pair as correlated and as stretched,
-    whose spread is a random walk (not cointegrated: must be rejected)."""
+    """A pair whose later (smaller) symbol is 0.9x the other's log price plus an AR(1) spread
+    (``SPREAD_PHI`` per hour) stretched ``SPREAD_STRETCH`` stationary deviations every four
+    days and reverting at its half-life; and a decoy pair as correlated, whose spread is a
+    random walk (not cointegrated: must be rejected, and would not pay)."""
     pool = _pool(draft)
     if len(pool) < 4:
         return
     chosen = draft.take_symbols(4, "pairs_trading", candidates=pool)
-    rng = draft.child_rng("pairs_trading")
     for (leader, follower), cointegrated in (
         (_ordered(draft, chosen[:2]), True),
         (_ordered(draft, chosen[2:]), False),
     ):
-        n = draft.log_returns[(follower, "1h")].shape[0]
-        shock = 0.5 * _bar_sd(draft, follower, "1h")
-        spread = _ar1_path(rng, n + 1, PAIR_PHI if cointegrated else 1.0, shock)
-        stationary_sd = shock / np.sqrt(1 - PAIR_PHI**2)
-        spread = _stretch(spread, 3.5 * stationary_sd)
-        draft.log_returns[(follower, "1h")] = 0.9 * draft.log_returns[(leader, "1h")] + np.diff(
-            spread
+        kind = "pairs_trading" if cointegrated else "pairs_trading:decoy"
+        # Against the leader's moves, so the pair's returns stay correlated whoever is wilder.
+        shock = 0.3 * _hourly_sd(draft, leader)
+        spread = (
+            _spread(kind, follower, shock, SPREAD_STRETCH)
+            if cointegrated
+            else _spread(kind, follower, shock, 0.0, phi=1.0)
         )
+        _pair_up(draft, leader, follower, spread)
+        episode = phase(draft.seed, kind, 0, 1, SPREAD_SCHEDULE, draft.as_of_ms)
+        if cointegrated and not episode.live:
+            continue
         draft.plant(
             Planted(
                 "pairs_trading",
@@ -271,42 +317,78 @@ def plant_pairs(draft: MarketDraft) -> None:
                 None,
                 cointegrated,
                 "cointegrated_pair" if cointegrated else "correlated_not_cointegrated",
-                {"partner": leader, "hedge_ratio": 0.9, "stretch_sds": 3.5},
+                {
+                    "partner": leader,
+                    "hedge_ratio": 0.9,
+                    "stretch_sds": spread.stretch_sds,
+                    **({"born_ms": episode.born_ms} if cointegrated else {}),
+                },
             )
         )
 
 
+def _pair_up(draft: MarketDraft, leader: str, follower: str, spread: Spread) -> None:
+    anchor = np.log(draft.listing_price[follower]) - 0.9 * np.log(draft.listing_price[leader])
+
+    def path(tf: str, times: IntArray, own: FloatArray | None) -> FloatArray:
+        joined: FloatArray = (
+            anchor + 0.9 * _log_at(draft, leader, tf) + spread_at(draft.seed, spread, times)
+        )
+        return joined
+
+    _reshape(draft, follower, path)
+
+
 def plant_statistical_arbitrage(draft: MarketDraft) -> None:
     """A coin that moves 1.0x the basket of all the others plus an idiosyncratic AR(1)
-    (``RESIDUAL_PHI``) that has just dropped 4 deviations; and one whose idiosyncratic part
-    is a random walk of the same step, dropped as far (no reversion: must be rejected).
+    (``SPREAD_PHI``) that drops ``SPREAD_STRETCH`` deviations every four days and comes back
+    at its half-life; and one whose idiosyncratic part is a random walk (no reversion: must be
+    rejected).
 
-    It runs last: the basket is the other symbols' final 1h returns, as the scanner sees them.
+    It runs last: the basket is the other symbols' paths as the scanner sees them.
     """
     pool = _pool(draft)
     if len(pool) < 2:
         return
     reverting, wandering = draft.take_symbols(2, "statistical_arbitrage", candidates=pool)
-    rng = draft.child_rng("statistical_arbitrage")
-    for symbol, phi in ((reverting, RESIDUAL_PHI), (wandering, 1.0)):
-        others = [s for s in draft.symbols if s != symbol and (s, "1h") in draft.log_returns]
-        basket = np.mean([draft.log_returns[(s, "1h")] for s in others], axis=0)
-        n = basket.shape[0]
-        shock = 0.5 * _bar_sd(draft, symbol, "1h")
-        own = _ar1_path(rng, n + 1, phi, shock)
-        stationary_sd = shock / np.sqrt(1 - RESIDUAL_PHI**2)
-        own = _stretch(own, -4.0 * stationary_sd)
-        draft.log_returns[(symbol, "1h")] = basket + np.diff(own)
+    for symbol, profitable in ((reverting, True), (wandering, False)):
+        kind = "statistical_arbitrage" if profitable else "statistical_arbitrage:wandering"
+        shock = 0.5 * _hourly_sd(draft, symbol)
+        spread = (
+            _spread(kind, symbol, shock, -SPREAD_STRETCH)
+            if profitable
+            else _spread(kind, symbol, shock, 0.0, phi=1.0)
+        )
+        _with_basket(draft, symbol, spread)
+        episode = phase(draft.seed, kind, 0, 1, SPREAD_SCHEDULE, draft.as_of_ms)
+        if profitable and not episode.live:
+            continue
         draft.plant(
             Planted(
                 "statistical_arbitrage",
                 symbol,
                 None,
-                phi < 1.0,
-                "reverting_residual" if phi < 1.0 else "residual_random_walk",
-                {"beta": 1.0, "stretch_sds": 4.0},
+                profitable,
+                "reverting_residual" if profitable else "residual_random_walk",
+                {
+                    "beta": 1.0,
+                    "stretch_sds": spread.stretch_sds,
+                    **({"born_ms": episode.born_ms} if profitable else {}),
+                },
             )
         )
+
+
+def _with_basket(draft: MarketDraft, symbol: str, spread: Spread) -> None:
+    others = [s for s in draft.symbols if s != symbol and s in draft.last_price]
+    levels = {s: float(np.log(draft.listing_price[s])) for s in [*others, symbol]}
+
+    def path(tf: str, times: IntArray, own: FloatArray | None) -> FloatArray:
+        basket = np.mean([_log_at(draft, s, tf) - levels[s] for s in others], axis=0)
+        joined: FloatArray = levels[symbol] + basket + spread_at(draft.seed, spread, times)
+        return joined
+
+    _reshape(draft, symbol, path)
 
 
 PLANTERS: list[Callable[[MarketDraft], None]] = [
