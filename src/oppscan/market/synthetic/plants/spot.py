@@ -281,7 +281,8 @@ def _reshape(
 def _log_at(draft: MarketDraft, symbol: str, tf: str) -> FloatArray:
     """A symbol's log closes on ``tf``, or its log price now when ``tf`` is "now"."""
     if tf == "now":
-        return np.log(np.array([draft.last_price[symbol]]))
+        now: FloatArray = np.log(np.array([draft.last_price[symbol]]))
+        return now
     return draft.log_close[(symbol, tf)]
 
 
