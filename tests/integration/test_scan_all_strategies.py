@@ -2,10 +2,10 @@
 
 Once embedded (in-memory store, local queue) and once over Redis with two SAQ workers in this
 process. The market is the default synthetic one (``Settings().synthetic_seed``, the default
-exchanges), pinned to one minute (a ``PinnedMarket`` passed to ``bootstrap``): the planted market
-is a function of the minute, and the scanners' recall of the plants is >= 90%, not 100% (on
-seed 7 about one minute in seven has some strategy missing every plant it has), so a live clock
-would make the recall check flaky. On the pinned minute every planted strategy finds its plants.
+exchanges), pinned to one minute (a ``PinnedMarket`` passed to ``bootstrap``): the market is a
+function of the minute, and the scanners' recall of the plants is >= 90%, not 100%, so a live
+clock would make the recall check flaky. On the pinned minute every planted strategy finds its
+plants.
 """
 
 from __future__ import annotations
@@ -109,7 +109,10 @@ def check(view: ScanView, opportunities: list[Opportunity]) -> None:
 
     profitable = [p for p in ground_truth() if p.profitable]
     planted_strategies = {p.strategy_id for p in profitable}
-    assert len(planted_strategies) >= 10, planted_strategies  # the market plants for most
+    # The derivatives plants, scalping and market making are always alive somewhere; the
+    # stretched spreads and the spot trend live a few hours or days at a time (the unit tests
+    # meet them while they do), so one moment shows at least seven strategies' plants.
+    assert len(planted_strategies) >= 7, planted_strategies
     for sid in sorted(planted_strategies):
         assert by_strategy.get(sid), f"{sid} has a profitable plant but found nothing"
         plants = [p for p in profitable if p.strategy_id == sid]

@@ -4,10 +4,11 @@ Entry is at the opportunity's moment, every leg at its stated price and size, pa
 fee (a trade on one instrument that lists no legs is its side, at its entry price, for its
 required capital). At each later moment of its follow grid the trade is marked at what closing
 every leg would fetch then (a spot leg walks the book at its size; a perp closes at its mark
-price across the spot half spread; a future and an option at their quotes; an expired one
-settles at intrinsic value against the underlying's mid), closing fees included, with perp
-funding accrued in between. The trade exits at the first moment its main price reaches its
-target or its stop, else at its horizon.
+price across the spot half spread; a future and an option at their quotes, an option whose
+strike the chain's window no longer shows at the implied vol of the nearest shown strike; an
+expired one settles at intrinsic value against the underlying's mid), closing fees included,
+with perp funding accrued in between. The trade exits at the first moment its main price reaches
+its target or its stop, else at its horizon.
 
 Until opportunities state their own horizon, it comes from ``estimated_timeframe``
 (``HORIZON_MS``), and the marks are taken on a grid of ``STEP_MS`` aligned to the epoch, so that
@@ -19,7 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from oppscan.domain.models import Leg, Opportunity
+from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import MarketSnapshot, OptionChain
 from oppscan.strategies.costs import walk_book
 from oppscan.strategies.options_math import option_fee, option_symbol
@@ -179,22 +183,55 @@ def _future_expiry(instrument: str) -> int | None:
 
 
 def _option_close(snapshot: MarketSnapshot, leg: Leg, closing: str) -> float:
-    base = leg.symbol.split("-", 1)[0]
+    base, stamp, strike_text, kind = leg.symbol.split("-")
     underlying = f"{base}/USDT"
     chain = snapshot.options.get((leg.exchange, underlying))
+    expiry = _future_expiry(f"x-{stamp}")
     if chain is not None:
         row = _option_row(chain, base, leg.symbol)
         if row is not None:
             return float(chain.bids[row] if closing == "sell" else chain.asks[row])
     ticker = snapshot.tickers.get((leg.exchange, underlying))
-    parts = leg.symbol.split("-")
-    expiry = _future_expiry(f"x-{parts[1]}") if len(parts) == 4 else None
-    if ticker is None or expiry is None or snapshot.as_of_ms < expiry:
-        # Still listed somewhere off the shown strikes: no quote to close at.
+    if ticker is None or expiry is None:
         raise Unfollowable(f"{leg.exchange} quotes no {leg.symbol}")
-    strike = float(parts[2])
-    spot = ticker.mid
-    return max(0.0, spot - strike) if parts[3] == "C" else max(0.0, strike - spot)
+    strike, is_call = float(strike_text), kind == "C"
+    if snapshot.as_of_ms >= expiry:
+        spot = ticker.mid
+        return max(0.0, spot - strike) if is_call else max(0.0, strike - spot)
+    if chain is None:
+        raise Unfollowable(f"{leg.exchange} quotes no {leg.symbol}")
+    return _off_window(snapshot, chain, expiry, strike, is_call, closing)
+
+
+def _off_window(
+    snapshot: MarketSnapshot,
+    chain: OptionChain,
+    expiry: int,
+    strike: float,
+    is_call: bool,
+    closing: str,
+) -> float:
+    """A listed strike the chain's window no longer shows (spot moved away from it): marked at
+    the implied vol of the nearest shown strike of its expiry and kind, less (or plus) that
+    quote's relative half spread."""
+    rows = np.flatnonzero((chain.expiries_ms == expiry) & (chain.is_call == is_call))
+    if rows.size == 0:
+        raise Unfollowable(f"the chain shows no {expiry} expiry any more")
+    near = int(rows[np.argmin(np.abs(chain.strikes[rows] - strike))])
+    years = (expiry - snapshot.as_of_ms) / (365.0 * DAY_MS)
+    value = float(
+        bs_price(
+            chain.underlying_price,
+            np.array([strike]),
+            np.array([years]),
+            snapshot.risk_free_rate,
+            np.array([float(chain.iv[near])]),
+            np.array([is_call]),
+        )[0]
+    )
+    mid = (chain.bids[near] + chain.asks[near]) / 2.0
+    half = float((chain.asks[near] - chain.bids[near]) / 2.0 / mid) if mid > 0 else 0.0
+    return value * (1.0 - half if closing == "sell" else 1.0 + half)
 
 
 def _option_row(chain: OptionChain, base: str, name: str) -> int | None:

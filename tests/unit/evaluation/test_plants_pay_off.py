@@ -1,18 +1,19 @@
 """A profitable plant pays off in the later market; a trap does not (several seeds).
 
 These plants live in episodes of the market's own time (``plants.episodes``): a rich basis,
-high funding, rich implied vol, mispriced quotes and stretched spreads (a pair, a residual, a
-range-bound price) are found while they live and then decay or revert. Following what the
-scanner published on them through the later snapshots must make money; trading a trap
-(funding or basis short of the fees) must lose it. (The iron condors and calendars built on
-mispriced quotes carry more market risk than the mispricing pays: their median trade loses,
-see docs/signal-quality.md; the single rich quotes sold one by one are tested here.)
+high funding, rich implied vol, mispriced quotes, stretched spreads (a pair, a residual, a
+range-bound price) and trends are found while they live, then decay, revert or turn. Following
+what the scanner published on them through the later snapshots must make money; trading a trap
+(funding or basis short of the fees) must lose it. A mispriced quote must return to fair: the
+trades the scanners build on one (a naked short quote, an iron condor, a calendar) carry more
+market risk than the mispricing pays, and do not reliably make money (docs/signal-quality.md).
 """
 
 from __future__ import annotations
 
 import statistics
 
+import numpy as np
 import pytest
 
 from oppscan.domain.models import Leg, Opportunity
@@ -22,7 +23,8 @@ from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic import DEFAULT_AS_OF_MS, SyntheticSource
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.plants.episodes import phase
-from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE
+from oppscan.market.synthetic.plants.paths import trend_age
+from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE, TREND_SCHEDULE
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.registry import load_strategies
 from tests.unit.fakes import an_opportunity
@@ -33,10 +35,11 @@ PLANTS = {
     "high_funding": "funding_arbitrage",
     "rich_basis": "futures_trade",
     "iv_far_above_realised": "options_trade",
-    "mispriced_single_quotes": "options_trade",
     "cointegrated_pair": "pairs_trading",
     "overshoot": "spot_mean_reversion",
     "reverting_residual": "statistical_arbitrage",
+    "trend": "spot_momentum_strategy",
+    "perp_trend": "futures_trade",
 }
 # The stretched spreads live a few hours every four days: they are met an hour after a stretch.
 STRETCHED = {
@@ -49,6 +52,13 @@ REQUEST = StrategyRequest(capital_usd=10_000.0)
 
 def _moment(seed: int) -> int:
     return DEFAULT_AS_OF_MS + seed * 3 * DAY + 7 * 3_600_000
+
+
+def _trending(seed: int) -> int:
+    """Ten and a half days into an up leg of the momentum plant's trend cycle."""
+    now = np.array([_moment(seed)], dtype=np.int64)
+    age = int(trend_age(seed, "spot_momentum", 0, 1, TREND_SCHEDULE, now)[0])
+    return _moment(seed) - age + TREND_SCHEDULE.period_ms + 252 * 3_600_000
 
 
 def _stretched(seed: int, kind: str) -> int:
@@ -64,7 +74,11 @@ def realised() -> dict[str, list[float]]:
     for seed in SEEDS:
         source = SyntheticSource(seed)
         later = LaterMarket(source)
-        moments = [_moment(seed), *(_stretched(seed, kind) for kind in STRETCHED.values())]
+        moments = [
+            _moment(seed),
+            *(_stretched(seed, kind) for kind in STRETCHED.values()),
+            _trending(seed),
+        ]
         for moment in moments:
             snapshot = source.build(moment)
             for plant in source.ground_truth(moment):
@@ -156,3 +170,23 @@ def test_a_basis_short_of_the_fees_loses_when_traded(seed: int) -> None:
         _carry(snapshot, trap.exchange, trap.symbol, future), snapshot, LaterMarket(source)
     )
     assert outcome.pnl_usd < 0
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_mispriced_quote_returns_to_fair(seed: int) -> None:
+    source = SyntheticSource(seed)
+    moment = _moment(seed)
+    (plant, *_) = [p for p in source.ground_truth(moment) if p.kind == "mispriced_quotes"]
+    assert plant.exchange is not None
+    key = (plant.exchange, plant.symbol)
+    fair = next(e for e in ("binance", "okx", "bybit") if e != plant.exchange)
+
+    def excess(at: int) -> float:
+        """The largest IV gap between the planted venue's quotes and another venue's."""
+        snapshot = source.build(at)
+        rich, other = snapshot.options[key], snapshot.options[(fair, plant.symbol)]
+        return float(np.max(np.abs(rich.iv - other.iv)))
+
+    assert excess(moment) > 0.05  # the quotes are off the smile while the plant lives
+    # Corrected over the next days (half-life 12 hours), before the next episode is born.
+    assert excess(plant.detail["live_until_ms"] + 45 * 3_600_000) < 0.01

@@ -288,3 +288,19 @@ def test_listed_expiries_stay_put_as_time_passes() -> None:
 def test_a_moment_before_the_market_had_a_year_of_history_is_refused() -> None:
     with pytest.raises(ValueError, match="2021-01-01"):
         SyntheticSource(1).build(1_590_000_000_000)  # May 2020
+
+
+def test_a_listed_option_keeps_its_strike_lattice_until_it_expires() -> None:
+    """The strikes shown slide with spot, but along one lattice per expiry: a strike, once
+    listed, keeps its name and is quoted again whenever spot is near it."""
+    source = SyntheticSource(3, plant=False)
+    lattice: dict[int, float] = {}
+    for day in range(0, 120, 3):
+        chain = source.build(DEFAULT_AS_OF_MS + day * 86_400_000).options[("binance", "BTC/USDT")]
+        for expiry in np.unique(chain.expiries_ms):
+            strikes = chain.strikes[(chain.expiries_ms == expiry) & chain.is_call]
+            step = lattice.setdefault(int(expiry), float(strikes[1] - strikes[0]))
+            assert np.allclose(np.diff(strikes), step) and np.allclose(strikes % step, 0.0)
+            spot = chain.underlying_price
+            assert strikes.min() < spot < strikes.max()
+    assert len(lattice) >= 10

@@ -26,6 +26,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pytest
 
 from oppscan.domain.models import Opportunity
@@ -33,7 +34,8 @@ from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic import DEFAULT_AS_OF_MS
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.plants.episodes import phase
-from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE
+from oppscan.market.synthetic.plants.paths import trend_age
+from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE, TREND_SCHEDULE
 from oppscan.market.synthetic.source import SyntheticSource
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.relative_value import pairs_trading, statistical_arbitrage
@@ -91,12 +93,22 @@ def _stretched(seed: int, kind: str) -> int:
     return born + SPREAD_SCHEDULE.period_ms + 3_600_000
 
 
+def _trending(seed: int) -> int:
+    """Ten and a half days into the next up leg of the momentum plant's trend cycle."""
+    now = np.array([DEFAULT_AS_OF_MS], dtype=np.int64)
+    age = int(trend_age(seed, "spot_momentum", 0, 1, TREND_SCHEDULE, now)[0])
+    return DEFAULT_AS_OF_MS - age + TREND_SCHEDULE.period_ms + 252 * 3_600_000
+
+
 @pytest.fixture(scope="module")
 def planted() -> list[Scanned]:
-    """Each seed at the default moment, and at a moment each stretched spread is live."""
-    return [_scan(seed, True) for seed in SEEDS] + [
-        _scan(seed, True, _stretched(seed, kind)) for seed in SEEDS for kind in SPREAD_KINDS
-    ]
+    """Each seed at the default moment, at a moment each stretched spread is live, and in the
+    second week of an uptrend."""
+    return (
+        [_scan(seed, True) for seed in SEEDS]
+        + [_scan(seed, True, _stretched(seed, kind)) for seed in SEEDS for kind in SPREAD_KINDS]
+        + [_scan(seed, True, _trending(seed)) for seed in SEEDS]
+    )
 
 
 @pytest.fixture(scope="module")

@@ -126,12 +126,12 @@ def build_draft(
         for s in option_symbols
     }
     option_expiries = expiries.option_expiries(as_of_ms)
-    # A chain's strikes are set when its expiry is listed, one tenor before it settles, around
-    # the price of the day before: they stay put for the expiry's life.
+    # A chain's strikes are set when its expiry is first listed, around the price of the day
+    # before: they stay put for the expiry's life.
     strike_anchor: dict[tuple[str, int], float] = {}
     for slot, expiry in enumerate(option_expiries):
-        listed_day = (expiry - expiries.tenor_days(expiry) * DAY_MS) // DAY_MS - 1
-        closes = day_close(seed, symbols_count, min(listed_day, day), day)
+        listed_day = (expiry - expiries.listed_days_before(expiry) * DAY_MS) // DAY_MS - 1
+        closes = day_close(seed, symbols_count, min(listed_day, day), day)  # never later
         for j, s in enumerate(symbols):
             if s in option_symbols:
                 strike_anchor[(s, slot)] = float(np.exp(closes[j]))

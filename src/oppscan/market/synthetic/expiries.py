@@ -84,3 +84,10 @@ def tenor_days(expiry_ms: int) -> int:
     if day != _last_friday(day.year, day.month):
         return 7
     return 91 if day.month in _QUARTER_MONTHS else 30
+
+
+def listed_days_before(expiry_ms: int) -> int:
+    """How long before its expiry a contract may first be shown (its strikes are set then):
+    the listing shows a weekly up to 7 days ahead, a monthly up to ~2 months, a quarterly up to
+    ~6 months."""
+    return {7: 8, 30: 64, 91: 200}[tenor_days(expiry_ms)]

@@ -185,16 +185,29 @@ def smile_iv(
     return clipped
 
 
-def strike_grid(draft: MarketDraft, symbol: str, slot: int) -> FloatArray:
-    """The slot's listed strikes: around the price it was listed at, spaced by the ATM move of
-    its tenor at the symbol's long-run volatility, rounded to a round increment. They do not
-    depend on the moment, so a strike traded today is quoted until its expiry."""
+_GRID_TENOR_DAYS = 30  # four grid steps are one 30-day move at most: every strike stays > 0
+
+
+def strike_grid(draft: MarketDraft, symbol: str, slot: int, spot: float) -> FloatArray:
+    """The strikes shown: nine points of the expiry's strike lattice around spot, two grid
+    steps per ``option_moneyness`` unit.
+
+    The lattice is set when the expiry is listed (``option_strike_anchor``: the price then):
+    a step is a quarter of the move of its tenor (capped at 30 days) at the symbol's long-run
+    volatility, rounded to a round increment. The window centres on the lattice point nearest
+    spot and slides by whole steps, so a strike keeps its name for the expiry's life and stays
+    quoted while spot is within four steps of it (strikes stay positive: a window that would
+    reach zero starts at one step instead)."""
     anchor = draft.option_strike_anchor[(symbol, slot)]
-    move = draft.annual_vol[symbol] * np.sqrt(tenor_days(draft.option_expiries_ms[slot]) / 365.0)
-    raw = anchor * np.exp(np.array(draft.option_moneyness) * move)
-    increment = 10.0 ** np.floor(np.log10(anchor * move * 0.5))
-    strikes: FloatArray = np.round(raw / increment) * increment
-    return strikes
+    tenor = min(tenor_days(draft.option_expiries_ms[slot]), _GRID_TENOR_DAYS)
+    width = 0.25 * anchor * draft.annual_vol[symbol] * np.sqrt(tenor / 365.0)
+    increment = 10.0 ** np.floor(np.log10(width))
+    step = max(1.0, round(width / increment)) * increment
+    centre = round(spot / step) * step
+    strikes: FloatArray = centre + 2.0 * np.array(draft.option_moneyness) * step
+    # Far below the listing price, the window starts at the lowest positive lattice point.
+    shifted: FloatArray = strikes + max(0.0, float(np.ceil((step - strikes[0]) / step))) * step
+    return shifted
 
 
 def _render_options(draft: MarketDraft) -> dict[tuple[str, str], OptionChain]:
@@ -211,7 +224,7 @@ def _render_options(draft: MarketDraft) -> dict[tuple[str, str], OptionChain]:
             strikes_col, expiry_col, call_col, iv_col, years_col = [], [], [], [], []
             for e_index, expiry in enumerate(draft.option_expiries_ms):
                 years = (expiry - draft.as_of_ms) / _YEAR_MS
-                strikes = strike_grid(draft, symbol, e_index)
+                strikes = strike_grid(draft, symbol, e_index, draft.last_price[symbol])
                 ivs = smile_iv(draft, symbol, strikes, spot, years)
                 for k_index, (strike, iv) in enumerate(zip(strikes, ivs, strict=True)):
                     for is_call in (True, False):

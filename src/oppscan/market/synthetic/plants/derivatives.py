@@ -16,6 +16,8 @@ import numpy as np
 
 from oppscan.market.synthetic.draft import MarketDraft, Planted, QuoteShift
 from oppscan.market.synthetic.plants.episodes import DAY_MS, HOUR_MS, Phase, Schedule, phase
+from oppscan.market.synthetic.plants.paths import add_trend, trend_age
+from oppscan.market.synthetic.plants.spot import TREND_PER_HOUR, TREND_SCHEDULE
 
 _HOURLY = 24 * 365.0
 # Rich implied vol comes in week-long episodes; a mispriced quote lives four days and is
@@ -24,6 +26,9 @@ _HOURLY = 24 * 365.0
 RICH_IV = Schedule(period_ms=10 * DAY_MS, live_ms=7 * DAY_MS, half_life_ms=DAY_MS)
 MISPRICED = Schedule(period_ms=6 * DAY_MS, live_ms=4 * DAY_MS, half_life_ms=12 * HOUR_MS)
 RICH_BASIS = Schedule(period_ms=20 * DAY_MS, live_ms=12 * DAY_MS, half_life_ms=2 * DAY_MS)
+# The futures scanner sees a perp's trend a week into a leg; with the two perps a week apart,
+# one of them is always in its second week.
+PERP_TREND_SEEN_MS = 7 * DAY_MS
 HIGH_FUNDING = Schedule(period_ms=20 * DAY_MS, live_ms=12 * DAY_MS, half_life_ms=DAY_MS)
 
 
@@ -186,8 +191,10 @@ def plant_basis(draft: MarketDraft) -> None:
 
 
 def plant_perp_trends(draft: MarketDraft) -> None:
-    """Two perps trending hard: 0.55 sigmas of drift per 4h bar over the last 90 bars and 0.35
-    per 1h bar over the last 200, sigma being those bars' own (drift t-statistics of about 4)."""
+    """Two perps in trend cycles (``TREND_SCHEDULE``: 14 days up, 14 days down, at
+    ``TREND_PER_HOUR`` hourly moves an hour), a week apart: in the second week of either leg a
+    perp is a profitable plant, long on the way up and short on the way down, so one of the two
+    always is."""
     pool = [
         s
         for s in draft.symbols[10:]
@@ -195,16 +202,14 @@ def plant_perp_trends(draft: MarketDraft) -> None:
     ]
     if len(pool) < 2:
         return
-    rng = draft.child_rng("perp_trend")
-    for symbol in draft.take_symbols(2, "perp_trend", candidates=pool):
-        direction = 1.0 if rng.random() < 0.5 else -1.0
-        for tf, strength, bars in (("4h", 0.55, 90), ("1h", 0.35, 200)):
-            returns = draft.log_returns[(symbol, tf)]
-            # Against the window's own volatility: a GARCH burst there must not drown the trend.
-            bar_sd = float(np.std(returns[-bars:], ddof=1))
-            drifted = returns.copy()
-            drifted[-bars:] += direction * strength * bar_sd
-            draft.log_returns[(symbol, tf)] = drifted
+    now = np.array([draft.as_of_ms], dtype=np.int64)
+    leg = TREND_SCHEDULE.live_ms
+    for slot, symbol in enumerate(draft.take_symbols(2, "perp_trend", candidates=pool)):
+        # Slots a quarter period (one week) apart: 4 slots' spacing, of which two are used.
+        add_trend(draft, symbol, "perp_trend", TREND_SCHEDULE, TREND_PER_HOUR, slot, 4)
+        age = float(trend_age(draft.seed, "perp_trend", slot, 4, TREND_SCHEDULE, now)[0])
+        if age % leg < PERP_TREND_SEEN_MS:
+            continue
         draft.plant(
             Planted(
                 strategy_id="futures_trade",
@@ -212,7 +217,7 @@ def plant_perp_trends(draft: MarketDraft) -> None:
                 exchange=None,
                 profitable=True,
                 kind="perp_trend",
-                detail={"direction": "up" if direction > 0 else "down"},
+                detail={"direction": "up" if age < leg else "down"},
             )
         )
 

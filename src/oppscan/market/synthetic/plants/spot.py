@@ -15,9 +15,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from oppscan.market.snapshot import TIMEFRAMES, FloatArray, IntArray
+from oppscan.market.snapshot import FloatArray, IntArray
 from oppscan.market.synthetic.draft import MarketDraft, Planted
-from oppscan.market.synthetic.plants.episodes import HOUR_MS, Schedule, phase
+from oppscan.market.synthetic.plants.episodes import DAY_MS, HOUR_MS, Schedule, phase
+from oppscan.market.synthetic.plants.paths import (
+    add_trend,
+    hourly_sd,
+    log_at,
+    reshape,
+    scale_moves,
+    trend_age,
+)
 from oppscan.market.synthetic.plants.reverting import Spread, spread_at
 
 _MIN_RANK = 5  # leave the majors alone (hedges, option chains, futures)
@@ -28,6 +36,11 @@ _MIN_RANK = 5  # leave the majors alone (hedges, option chains, futures)
 SPREAD_PHI = 0.9
 SPREAD_STRETCH = 8.0
 SPREAD_SCHEDULE = Schedule(period_ms=96 * HOUR_MS, live_ms=3 * HOUR_MS, half_life_ms=7 * HOUR_MS)
+# Trends run in cycles of 14 days up and 14 days down (``paths.add_trend``); a scanner sees one
+# about a week into a leg (``TREND_SEEN_MS``).
+TREND_SCHEDULE = Schedule(period_ms=28 * DAY_MS, live_ms=14 * DAY_MS, half_life_ms=DAY_MS)
+TREND_PER_HOUR = 0.35
+TREND_SEEN_MS = 9 * DAY_MS
 
 
 def _pool(draft: MarketDraft, upto: int | None = None) -> list[str]:
@@ -56,22 +69,33 @@ def _dearest_maker(draft: MarketDraft) -> str:
 
 
 def plant_momentum(draft: MarketDraft) -> None:
-    """An uptrend on the 1h, 4h and 1d charts (0.35, 0.75 and 0.5 bar sigmas of drift per bar:
-    a 4h drift t-statistic near 5.8), and the same trend on a symbol whose books are 45 bps wide
-    and $300 a level everywhere: past the liquidity gates, and a round trip of 100+ bps."""
+    """A trend cycle (``TREND_SCHEDULE``): 14 days up at ``TREND_PER_HOUR`` hourly moves an
+    hour (the 4h drift's t-statistic passes 3 about a week in), then 14 days down; it is a
+    profitable plant in the second week of the up leg, while the trend has days left to run.
+    The same cycle on a symbol whose books are 45 bps wide and $300 a level everywhere: past
+    the liquidity gates, and a round trip of 100+ bps."""
     pool = _pool(draft)
     if len(pool) < 2:
         return
     strong, untradable = draft.take_symbols(2, "spot_momentum", candidates=pool)
     for symbol in (strong, untradable):
-        for tf, strength, bars in (("1h", 0.35, 200), ("4h", 0.75, 80), ("1d", 0.5, 30)):
-            returns = draft.log_returns[(symbol, tf)].copy()
-            returns[-bars:] += strength * _bar_sd(draft, symbol, tf)
-            draft.log_returns[(symbol, tf)] = returns
+        add_trend(draft, symbol, "spot_momentum", TREND_SCHEDULE, TREND_PER_HOUR)
     _make_expensive(draft, untradable, spread_bps=45.0, depth=300.0)
-    draft.plant(
-        Planted("spot_momentum_strategy", strong, None, True, "trend", {"drift_4h_sd": 0.75})
-    )
+    age = trend_age(draft.seed, "spot_momentum", 0, 1, TREND_SCHEDULE, _now(draft))[0]
+    if TREND_SEEN_MS <= age < TREND_SCHEDULE.live_ms:
+        draft.plant(
+            Planted(
+                "spot_momentum_strategy",
+                strong,
+                None,
+                True,
+                "trend",
+                {
+                    "per_hour_sds": TREND_PER_HOUR,
+                    "days_left": round((TREND_SCHEDULE.live_ms - age) / DAY_MS, 2),
+                },
+            )
+        )
     draft.plant(
         Planted(
             "spot_momentum_strategy",
@@ -82,6 +106,10 @@ def plant_momentum(draft: MarketDraft) -> None:
             {"spread_bps": 45.0, "depth_usd_per_level": 300.0},
         )
     )
+
+
+def _now(draft: MarketDraft) -> IntArray:
+    return np.array([draft.as_of_ms], dtype=np.int64)
 
 
 def plant_mean_reversion(draft: MarketDraft) -> None:
@@ -95,7 +123,7 @@ def plant_mean_reversion(draft: MarketDraft) -> None:
         return
     deep, shallow = draft.take_symbols(2, "spot_mean_reversion", candidates=pool)
     for symbol, stationary, texture, stretch, profitable in (
-        (deep, 1.3 * _hourly_sd(draft, deep), 0.1, -SPREAD_STRETCH, True),
+        (deep, 1.3 * hourly_sd(draft, deep), 0.1, -SPREAD_STRETCH, True),
         (shallow, 0.00035, 0.0, -3.5, False),
     ):
         kind = "spot_mean_reversion" if profitable else "spot_mean_reversion:shallow"
@@ -129,12 +157,11 @@ def _spread(
 def _range_bound(draft: MarketDraft, symbol: str, spread: Spread, texture: float) -> None:
     level = float(np.log(draft.listing_price[symbol]))
 
-    def path(tf: str, times: IntArray, own: FloatArray | None) -> FloatArray:
-        assert own is not None
+    def path(tf: str, times: IntArray, own: FloatArray) -> FloatArray:
         bound: FloatArray = level + spread_at(draft.seed, spread, times) + texture * (own - level)
         return bound
 
-    _reshape(draft, symbol, path)
+    reshape(draft, symbol, path)
 
 
 def _consolidate_and_break(draft: MarketDraft, symbol: str, quiet: float) -> None:
@@ -189,8 +216,8 @@ def plant_breakout(draft: MarketDraft) -> None:
 
 
 def _set_1m_vol(draft: MarketDraft, symbol: str, bar_sd: float) -> None:
-    returns = draft.log_returns[(symbol, "1m")]
-    draft.log_returns[(symbol, "1m")] = returns / float(np.std(returns, ddof=1)) * bar_sd
+    """Make ``symbol`` move ``bar_sd`` a minute in the long run (on every timeframe alike)."""
+    scale_moves(draft, symbol, bar_sd / float(draft.annual_vol[symbol] / np.sqrt(525_600.0)))
 
 
 def plant_scalping(draft: MarketDraft) -> None:
@@ -254,38 +281,6 @@ def _ordered(draft: MarketDraft, symbols: list[str]) -> list[str]:
     return sorted(symbols, key=draft.symbols.index)
 
 
-def _hourly_sd(draft: MarketDraft, symbol: str) -> float:
-    """A symbol's long-run hourly volatility (fixed for the seed, unlike a window's)."""
-    return float(draft.annual_vol[symbol] / np.sqrt(24 * 365.0))
-
-
-def _reshape(
-    draft: MarketDraft,
-    symbol: str,
-    path: Callable[[str, IntArray, FloatArray | None], FloatArray],
-) -> None:
-    """Give ``symbol`` the log path ``path(tf, times, own)`` on every timeframe and now.
-
-    ``path`` sees the moments of the bars' closes and the symbol's own latent log closes at
-    them; it must be a function of each moment (and of the market at that moment) only, so
-    the reshaped market stays continuous: a later snapshot shows the same bars.
-    """
-    for tf in TIMEFRAMES:
-        times = draft.close_times(tf)
-        draft.log_close[(symbol, tf)] = path(tf, times, draft.log_close[(symbol, tf)])
-    now = np.array([draft.as_of_ms], dtype=np.int64)
-    own = np.log(np.array([draft.last_price[symbol]]))
-    draft.last_price[symbol] = float(np.exp(path("now", now, own)[0]))
-
-
-def _log_at(draft: MarketDraft, symbol: str, tf: str) -> FloatArray:
-    """A symbol's log closes on ``tf``, or its log price now when ``tf`` is "now"."""
-    if tf == "now":
-        now: FloatArray = np.log(np.array([draft.last_price[symbol]]))
-        return now
-    return draft.log_close[(symbol, tf)]
-
-
 def plant_pairs(draft: MarketDraft) -> None:
     """A pair whose later (smaller) symbol is 0.9x the other's log price plus an AR(1) spread
     (``SPREAD_PHI`` per hour) stretched ``SPREAD_STRETCH`` stationary deviations every four
@@ -301,7 +296,7 @@ def plant_pairs(draft: MarketDraft) -> None:
     ):
         kind = "pairs_trading" if cointegrated else "pairs_trading:decoy"
         # Against the leader's moves, so the pair's returns stay correlated whoever is wilder.
-        shock = 0.3 * _hourly_sd(draft, leader)
+        shock = 0.3 * hourly_sd(draft, leader)
         spread = (
             _spread(kind, follower, shock, SPREAD_STRETCH)
             if cointegrated
@@ -331,13 +326,13 @@ def plant_pairs(draft: MarketDraft) -> None:
 def _pair_up(draft: MarketDraft, leader: str, follower: str, spread: Spread) -> None:
     anchor = np.log(draft.listing_price[follower]) - 0.9 * np.log(draft.listing_price[leader])
 
-    def path(tf: str, times: IntArray, own: FloatArray | None) -> FloatArray:
+    def path(tf: str, times: IntArray, own: FloatArray) -> FloatArray:
         joined: FloatArray = (
-            anchor + 0.9 * _log_at(draft, leader, tf) + spread_at(draft.seed, spread, times)
+            anchor + 0.9 * log_at(draft, leader, tf) + spread_at(draft.seed, spread, times)
         )
         return joined
 
-    _reshape(draft, follower, path)
+    reshape(draft, follower, path)
 
 
 def plant_statistical_arbitrage(draft: MarketDraft) -> None:
@@ -354,7 +349,7 @@ def plant_statistical_arbitrage(draft: MarketDraft) -> None:
     reverting, wandering = draft.take_symbols(2, "statistical_arbitrage", candidates=pool)
     for symbol, profitable in ((reverting, True), (wandering, False)):
         kind = "statistical_arbitrage" if profitable else "statistical_arbitrage:wandering"
-        shock = 0.5 * _hourly_sd(draft, symbol)
+        shock = 0.5 * hourly_sd(draft, symbol)
         spread = (
             _spread(kind, symbol, shock, -SPREAD_STRETCH)
             if profitable
@@ -384,12 +379,12 @@ def _with_basket(draft: MarketDraft, symbol: str, spread: Spread) -> None:
     others = [s for s in draft.symbols if s != symbol and s in draft.last_price]
     levels = {s: float(np.log(draft.listing_price[s])) for s in [*others, symbol]}
 
-    def path(tf: str, times: IntArray, own: FloatArray | None) -> FloatArray:
-        basket = np.mean([_log_at(draft, s, tf) - levels[s] for s in others], axis=0)
+    def path(tf: str, times: IntArray, own: FloatArray) -> FloatArray:
+        basket = np.mean([log_at(draft, s, tf) - levels[s] for s in others], axis=0)
         joined: FloatArray = levels[symbol] + basket + spread_at(draft.seed, spread, times)
         return joined
 
-    _reshape(draft, symbol, path)
+    reshape(draft, symbol, path)
 
 
 PLANTERS: list[Callable[[MarketDraft], None]] = [
