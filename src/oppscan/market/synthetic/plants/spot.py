@@ -376,7 +376,13 @@ def plant_statistical_arbitrage(draft: MarketDraft) -> None:
 
 
 def _with_basket(draft: MarketDraft, symbol: str, spread: Spread) -> None:
-    others = [s for s in draft.symbols if s != symbol and s in draft.last_price]
+    # The breakout plant still redraws its recent history at every snapshot: its symbols stay
+    # out of the basket, or the residual's symbol would inherit that.
+    others = [
+        s
+        for s in draft.symbols
+        if s != symbol and s in draft.last_price and draft.taken.get(s) != "spot_breakout"
+    ]
     levels = {s: float(np.log(draft.listing_price[s])) for s in [*others, symbol]}
 
     def path(tf: str, times: IntArray, own: FloatArray) -> FloatArray:
