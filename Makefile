@@ -27,7 +27,7 @@ run: install
 
 # Forward tests on held-out seeds: writes docs/signal-quality.md (+ .json and the plots).
 eval: install
-	$(VENV)/bin/python -m oppscan.evaluation.report
+	$(VENV)/bin/python -m benchmarks.signal_quality
 
 # The browser tests (tests/e2e) drive Debian's chromium; Playwright's own browser download is
 # never used.

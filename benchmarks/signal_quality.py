@@ -1,5 +1,7 @@
 """``make eval``: forward tests on held-out seeds, written to ``docs/signal-quality.md``.
 
+``python -m benchmarks.signal_quality [--seeds 101,202] [--hours 24] [--every 30]``.
+
 Seeds 0-29 (and the seeds the market tests pin) are the ones the scanners and the synthetic
 market were tuned and tested on; ``HELD_OUT_SEEDS`` were never used for either. Each seed is
 evaluated twice: on its planted market and on its control market (no plants). The figures are
@@ -10,16 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks.run import machine
 from oppscan.evaluation.follow import HORIZON_MS, STEP_MS
 from oppscan.evaluation.run import Evaluation, evaluate, is_hit, summary
 
-HELD_OUT_SEEDS = (101, 202)
+HELD_OUT_SEEDS = (101, 202, 303, 404)
 START_MS = 1_767_312_000_000  # 2026-01-02 00:00 UTC
 HOURS = 24.0
 EVERY_MINUTES = 30
@@ -155,9 +157,8 @@ def write(doc: Path, seeds: tuple[int, ...], hours: float, every: int) -> dict[s
     hits = [is_hit(f) for f in planted.followed if f.outcome is not None]
     text = f"""# Signal quality: what oppscan's signals went on to do
 
-Written by `make eval` (`python -m oppscan.evaluation.report`) on
-{datetime.now(tz=UTC).strftime("%Y-%m-%d")}, on {platform.processor() or platform.machine()}
-({platform.python_implementation()} {platform.python_version()}). Every figure below is
+Written by `make eval` (`python -m benchmarks.signal_quality`) on
+{datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC")}, on {machine()}. Every figure below is
 measured; nothing is tuned to look good. Read them as the state of the scanners today.
 
 ## Method
@@ -177,7 +178,8 @@ measured; nothing is tuned to look good. Read them as the state of the scanners 
   what closing every leg would fetch (books walked at size, option and future quotes, perp
   marks and funding), and exited at its target or stop on the main instrument, else at its
   horizon. Until opportunities state a horizon of their own (the "honest numbers" issue), it
-  comes from `estimated_timeframe` ({horizons}). A trade is a *hit* when it ends profitable
+  comes from `estimated_timeframe` ({horizons}).
+  A trade is a *hit* when it ends profitable
   after every cost. Returns are on the opportunity's `required_capital_usd`; "predicted" is
   `profit_potential_usd / required_capital_usd`.
 - **Published for**: the median time the same finding (strategy, symbol, venue, type, side)
@@ -186,14 +188,16 @@ measured; nothing is tuned to look good. Read them as the state of the scanners 
   `confidence_score` as a probability of a hit, against the base-rate predictor (every trade
   given the overall hit rate, {_pct(sum(hits) / len(hits) if hits else None)}).
 
-## What these figures say today
+## What the planted market is
 
-The planted structures are not yet causal: a planter still edits the recent history of its
-symbols at every snapshot, so a plant looks the same at every moment and does not go on to pay
-off in the later market; the prices a trade is followed on are the continuous market's. The
-planted-market figures therefore measure the scanners on (mostly) unplanted price action
-with a planted-looking history, and the control figures measure them on pure noise. Making
-plants be born, live and pay off in the later market is the next step of issue 7.
+Plants live in the market's own time (`oppscan.market.synthetic.plants`): a rich basis, high
+funding, rich implied vol and mispriced quotes come in regimes of days and decay; pairs,
+residuals and range-bound prices are AR(1) spreads stretched once every four days that revert
+at their half-life; trends run 14 days up and 14 down. So a plant a scanner finds goes on to
+pay off (or not) in the later market, which is what the tables measure. Only the breakout plant
+still redraws its recent history at every snapshot (its later prices are the latent market's).
+Spreads and trends are alive a small part of the time: over 24 hours a seed shows a stretch
+or two, so their rows are thin; the control market shows what the scanners publish on noise.
 
 ## Planted markets (held-out seeds)
 
