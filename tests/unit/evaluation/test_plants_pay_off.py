@@ -2,7 +2,8 @@
 
 These plants live in episodes of the market's own time (``plants.episodes``): a rich basis,
 high funding, rich implied vol, mispriced quotes, stretched spreads (a pair, a residual, a
-range-bound price) and trends are found while they live, then decay, revert or turn. Following
+range-bound price), trends and breakouts are found while they live, then decay, revert or
+turn. Following
 what the scanner published on them through the later snapshots must make money; trading a trap
 (funding or basis short of the fees) must lose it. A mispriced quote must return to fair: the
 trades the scanners build on one (a naked short quote, an iron condor, a calendar) carry more
@@ -24,7 +25,11 @@ from oppscan.market.synthetic import DEFAULT_AS_OF_MS, SyntheticSource
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.plants.episodes import phase
 from oppscan.market.synthetic.plants.paths import trend_age
-from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE, TREND_SCHEDULE
+from oppscan.market.synthetic.plants.spot import (
+    BREAKOUT_SCHEDULE,
+    SPREAD_SCHEDULE,
+    TREND_SCHEDULE,
+)
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.registry import load_strategies
 from tests.unit.fakes import an_opportunity
@@ -40,6 +45,7 @@ PLANTS = {
     "reverting_residual": "statistical_arbitrage",
     "trend": "spot_momentum_strategy",
     "perp_trend": "futures_trade",
+    "breakout": "spot_breakout_strategy",
 }
 # The stretched spreads live a few hours every four days: they are met an hour after a stretch.
 STRETCHED = {
@@ -61,6 +67,13 @@ def _trending(seed: int) -> int:
     return _moment(seed) - age + TREND_SCHEDULE.period_ms + 252 * 3_600_000
 
 
+def _breaking(seed: int) -> int:
+    """Ten minutes after a breakout bar closes."""
+    now = np.array([_moment(seed)], dtype=np.int64)
+    age = int(trend_age(seed, "spot_breakout", 0, 1, BREAKOUT_SCHEDULE, now)[0])
+    return _moment(seed) - age + BREAKOUT_SCHEDULE.period_ms + 600_000
+
+
 def _stretched(seed: int, kind: str) -> int:
     born = phase(seed, kind, 0, 1, SPREAD_SCHEDULE, _moment(seed)).born_ms
     return born + SPREAD_SCHEDULE.period_ms + 3_600_000
@@ -78,6 +91,7 @@ def realised() -> dict[str, list[float]]:
             _moment(seed),
             *(_stretched(seed, kind) for kind in STRETCHED.values()),
             _trending(seed),
+            _breaking(seed),
         ]
         for moment in moments:
             snapshot = source.build(moment)

@@ -266,16 +266,12 @@ def test_closed_bars_never_change_across_a_day_of_snapshots() -> None:
 @pytest.mark.parametrize("seed", [5, 12])
 def test_the_planted_market_continues_too(seed: int) -> None:
     """Plants reshape prices as functions of time: the planted market continues like the
-    control one, stretches, trends and all. Only the breakout plant still rewrites recent
-    history at each snapshot (its box is drawn relative to the snapshot's moment)."""
+    control one, stretches, trends, breakouts and all, for every symbol."""
     source = SyntheticSource(seed)
     moments = [DEFAULT_AS_OF_MS + 7 * 60_000 + k * 3 * 3_600_000 for k in range(5)]
     snapshots = [source.build(t) for t in moments]
-    taken = source.draft(moments[0]).taken
-    rewritten = {s for s, purpose in taken.items() if purpose == "spot_breakout"}
-    assert len(rewritten) == 2
     for early, late in itertools.pairwise(snapshots):
-        assert _closed_bars_match(early, late, set(early.symbols) - rewritten) > 40 * 3 * 1000
+        assert _closed_bars_match(early, late, set(early.symbols)) > 40 * 3 * 1000
 
 
 def test_listed_expiries_stay_put_as_time_passes() -> None:

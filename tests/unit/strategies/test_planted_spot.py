@@ -35,7 +35,11 @@ from oppscan.market.synthetic import DEFAULT_AS_OF_MS
 from oppscan.market.synthetic.draft import Planted
 from oppscan.market.synthetic.plants.episodes import phase
 from oppscan.market.synthetic.plants.paths import trend_age
-from oppscan.market.synthetic.plants.spot import SPREAD_SCHEDULE, TREND_SCHEDULE
+from oppscan.market.synthetic.plants.spot import (
+    BREAKOUT_SCHEDULE,
+    SPREAD_SCHEDULE,
+    TREND_SCHEDULE,
+)
 from oppscan.market.synthetic.source import SyntheticSource
 from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.relative_value import pairs_trading, statistical_arbitrage
@@ -100,14 +104,22 @@ def _trending(seed: int) -> int:
     return DEFAULT_AS_OF_MS - age + TREND_SCHEDULE.period_ms + 252 * 3_600_000
 
 
+def _breaking(seed: int) -> int:
+    """Ten minutes after the next breakout bar closes."""
+    now = np.array([DEFAULT_AS_OF_MS], dtype=np.int64)
+    age = int(trend_age(seed, "spot_breakout", 0, 1, BREAKOUT_SCHEDULE, now)[0])
+    return DEFAULT_AS_OF_MS - age + BREAKOUT_SCHEDULE.period_ms + 600_000
+
+
 @pytest.fixture(scope="module")
 def planted() -> list[Scanned]:
-    """Each seed at the default moment, at a moment each stretched spread is live, and in the
-    second week of an uptrend."""
+    """Each seed at the default moment, at a moment each stretched spread is live, in the
+    second week of an uptrend, and as a breakout bar closes."""
     return (
         [_scan(seed, True) for seed in SEEDS]
         + [_scan(seed, True, _stretched(seed, kind)) for seed in SEEDS for kind in SPREAD_KINDS]
         + [_scan(seed, True, _trending(seed)) for seed in SEEDS]
+        + [_scan(seed, True, _breaking(seed)) for seed in SEEDS]
     )
 
 

@@ -45,6 +45,7 @@ MIN_Z = 2.0
 MAX_DF_T = -3.5  # stricter than one test's 5% value: every symbol is tested at once
 MAX_HALF_LIFE = 48.0
 MIN_SYMBOLS = 5
+MIN_HEDGE_RATIO = 0.05  # a symbol with (almost) no beta to the basket has nothing to hedge
 GATES = LiquidityGates()
 
 
@@ -114,26 +115,23 @@ class StatisticalArbitrage:
         z, half_life = stats["residual_z"], stats["half_life_bars"]
         side = "buy" if z < 0 else "sell"
         hedge_side = "sell" if side == "buy" else "buy"
-        hedge_ratio = max(hedge_ratio, 0.0)
+        if not hedge_ratio >= MIN_HEDGE_RATIO:
+            # No market exposure to hedge: a lone bet on the residual is not market-neutral.
+            return None
         horizon = min(2.0 * half_life, MAX_HALF_LIFE)
         gross = abs(stats["deviation"]) * ind.reversion_fraction(horizon, half_life)
-        best: tuple[float, Execution, Execution | None, float] | None = None
+        best: tuple[float, Execution, Execution, float] | None = None
         for exchange in market.exchanges:
             usd = request.capital_usd / (1 + hedge_ratio)
             main = round_trip(market, exchange, symbol, side, usd, GATES)
             if main is None:
                 continue
             usd = main.size_usd
-            hedge = None
-            if hedge_ratio > 0:
-                hedge = round_trip(
-                    market, exchange, hedge_symbol, hedge_side, usd * hedge_ratio, GATES
-                )
-                if hedge is None:
-                    continue
-                usd = min(usd, hedge.size_usd / hedge_ratio)
-            hedge_cost = hedge.cost_bps * hedge_ratio if hedge is not None else 0.0
-            cost = (main.cost_bps + hedge_cost) / (1 + hedge_ratio)
+            hedge = round_trip(market, exchange, hedge_symbol, hedge_side, usd * hedge_ratio, GATES)
+            if hedge is None:
+                continue
+            usd = min(usd, hedge.size_usd / hedge_ratio)
+            cost = (main.cost_bps + hedge.cost_bps * hedge_ratio) / (1 + hedge_ratio)
             if best is None or cost < best[0]:
                 best = (cost, main, hedge, usd)
         if best is None:
@@ -147,14 +145,12 @@ class StatisticalArbitrage:
 
         exchange = main.exchange
         price = main.entry_price
-        legs = [relative_value_leg(market, exchange, symbol, side, price, usd)]
-        if hedge is not None:
-            hedge_usd = usd * hedge_ratio
-            legs.append(
-                relative_value_leg(
-                    market, exchange, hedge_symbol, hedge_side, hedge.entry_price, hedge_usd
-                )
-            )
+        legs = [
+            relative_value_leg(market, exchange, symbol, side, price, usd),
+            relative_value_leg(
+                market, exchange, hedge_symbol, hedge_side, hedge.entry_price, usd * hedge_ratio
+            ),
+        ]
         sign = 1.0 if side == "buy" else -1.0
         target = price * float(np.exp(sign * gross))
         df_margin = MAX_DF_T - stats["dickey_fuller_t"]
@@ -193,12 +189,9 @@ class StatisticalArbitrage:
         )
 
 
-def _capacity(main: Execution, hedge: Execution | None, hedge_ratio: float) -> float:
+def _capacity(main: Execution, hedge: Execution, hedge_ratio: float) -> float:
     """The most capital both legs' books take together."""
-    main_usd = main.capacity_usd
-    if hedge is not None and hedge_ratio > 0:
-        main_usd = min(main_usd, hedge.capacity_usd / hedge_ratio)
-    return main_usd * (1 + hedge_ratio)
+    return min(main.capacity_usd, hedge.capacity_usd / hedge_ratio) * (1 + hedge_ratio)
 
 
 STRATEGY = StatisticalArbitrage()

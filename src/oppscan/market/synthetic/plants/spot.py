@@ -41,14 +41,13 @@ SPREAD_SCHEDULE = Schedule(period_ms=96 * HOUR_MS, live_ms=3 * HOUR_MS, half_lif
 TREND_SCHEDULE = Schedule(period_ms=28 * DAY_MS, live_ms=14 * DAY_MS, half_life_ms=DAY_MS)
 TREND_PER_HOUR = 0.35
 TREND_SEEN_MS = 9 * DAY_MS
+# A breakout cycle every four days; the plant is live on the hour its breaking bar is the last.
+BREAKOUT_SCHEDULE = Schedule(period_ms=96 * HOUR_MS, live_ms=HOUR_MS, half_life_ms=HOUR_MS)
+BREAKOUT_HEIGHT = 2.0  # the box's height, in the symbol's hourly moves
 
 
 def _pool(draft: MarketDraft, upto: int | None = None) -> list[str]:
     return [s for s in draft.symbols[_MIN_RANK:upto] if s not in draft.taken]
-
-
-def _bar_sd(draft: MarketDraft, symbol: str, tf: str) -> float:
-    return float(np.std(draft.log_returns[(symbol, tf)], ddof=1))
 
 
 def _make_expensive(draft: MarketDraft, symbol: str, spread_bps: float, depth: float) -> None:
@@ -164,45 +163,66 @@ def _range_bound(draft: MarketDraft, symbol: str, spread: Spread, texture: float
     reshape(draft, symbol, path)
 
 
-def _consolidate_and_break(draft: MarketDraft, symbol: str, quiet: float) -> None:
-    """48 quiet 1h bars (returns and wicks scaled by ``quiet``), then a close just above the
-    box's top (its highest wick plus 15% of its height) on five times its median volume."""
-    returns = draft.log_returns[(symbol, "1h")].copy()
-    sd = _bar_sd(draft, symbol, "1h")
-    box = slice(-49, -1)
-    returns[box] *= quiet
-    wick_scale = np.ones(returns.shape[0])
-    wick_scale[box] = quiet
-    draft.intrabar_range[(symbol, "1h")] = wick_scale
-    # Close path of the box relative to the close before the breakout bar (which is 0).
-    rel = np.cumsum(returns[box])
-    rel = rel - rel[-1]
-    height = float(rel.max() - rel.min())
-    # Render's wicks are |N(0,1)| * 0.6 * sd * scale: 3.5 of them clear the box's highest wick
-    # (48 bars' largest |N| passes 3.5 about 2% of the time).
-    wick = 3.5 * 0.6 * sd * quiet
-    returns[-1] = float(rel.max()) + wick + 0.15 * height
-    draft.log_returns[(symbol, "1h")] = returns
-    volume = draft.volume[(symbol, "1h")].copy()
-    volume[box] *= 0.8
-    volume[-1] = 5.0 * float(np.median(volume[box]))
-    draft.volume[(symbol, "1h")] = volume
+def _breakout_cycle(draft: MarketDraft, symbol: str, kind: str, height: float) -> None:
+    """Give ``symbol`` a designed path with a four-day cycle (``BREAKOUT_SCHEDULE``), a function of
+    time only: a two-day box (a triangle wave ``height`` high that ends at its top, quiet, with
+    a quarter of its wicks), then a break on the bar that closes at the cycle's birth (to 1.4
+    box heights, on six times its usual volume), a day running up two box heights (the measured
+    move and more), and a day giving it all back. Around the shape: an AR(1) noise in hours (up
+    to 1.4 hourly moves of the symbol's between the break and the next box, a tenth of one in
+    the box and at the break) and a fiftieth of its own latent moves, for texture between the
+    hours."""
+    level = float(np.log(draft.listing_price[symbol]))
+    period, day = BREAKOUT_SCHEDULE.period_ms, 24 * HOUR_MS
+    broken = 1.4 * height
+    run = 2.0 * height
+    sd = hourly_sd(draft, symbol)
+    noise = _spread(kind, f"noise:{symbol}", sd * np.sqrt(1 - 0.5**2), 0.0, phi=0.5)
+
+    def path(tf: str, times: IntArray, own: FloatArray) -> FloatArray:
+        age = trend_age(draft.seed, kind, 0, 1, BREAKOUT_SCHEDULE, times)
+        # One and a half triangles, 16 hours a leg: from the give-back's level to the top.
+        box = 1.0 - np.abs(2.0 * (((age - 2 * day) / (32 * HOUR_MS)) % 1.0) - 1.0)
+        shape = np.where(
+            age < day,
+            broken + run * age / day,
+            np.where(age < 2 * day, (broken + run) * (2.0 - age / day), height * box),
+        )
+        # Quiet in the box and at the break, loud in the run and the give-back, continuously.
+        loud = 0.1 + 1.3 * np.where(age < 2 * day, 1.0 - np.abs(age / day - 1.0), 0.0)
+        wobble = loud * spread_at(draft.seed, noise, times)
+        designed: FloatArray = level + shape + wobble + 0.02 * (own - level)
+        return designed
+
+    reshape(draft, symbol, path)
+    opens = draft.bar_open_ms["1h"]
+    age = trend_age(draft.seed, kind, 0, 1, BREAKOUT_SCHEDULE, opens)
+    in_box = age >= 2 * day
+    breaking = age == period - HOUR_MS
+    draft.intrabar_range[(symbol, "1h")] = np.where(in_box & ~breaking, 0.25, 1.0)
+    usual = draft.volume[(symbol, "1h")]  # each bar's own: a function of its time
+    draft.volume[(symbol, "1h")] = np.where(
+        breaking, 6.0 * usual, np.where(in_box, 0.8 * usual, usual)
+    )
 
 
 def plant_breakout(draft: MarketDraft) -> None:
-    """A two-day consolidation (a quarter of the usual volatility) broken on a 5x volume surge;
-    and a box only ~35 bps high broken on an expensive book (25 bps wide, $400 a level): a
-    measured move of a few tens of bps cannot pay for that round trip."""
+    """A breakout cycle (``_breakout_cycle``) with a box about 2 hourly moves high per day of
+    box, found on the bar that breaks it; and the same cycle with a box only ~35 bps high on an
+    expensive book (25 bps wide, $400 a level): a measured move of a few tens of bps cannot pay
+    for that round trip."""
     pool = _pool(draft)
     if len(pool) < 2:
         return
     clean, tiny = draft.take_symbols(2, "spot_breakout", candidates=pool)
-    _consolidate_and_break(draft, clean, 0.25)
-    # A random walk's 48-bar range is ~1.6 sd * sqrt(48): scale the box to ~35 bps high.
-    tiny_quiet = 0.0035 / (1.6 * _bar_sd(draft, tiny, "1h") * np.sqrt(48))
-    _consolidate_and_break(draft, tiny, tiny_quiet)
+    _breakout_cycle(draft, clean, "spot_breakout", BREAKOUT_HEIGHT * hourly_sd(draft, clean))
+    _breakout_cycle(draft, tiny, "spot_breakout:tiny", 0.0035)
     _make_expensive(draft, tiny, spread_bps=25.0, depth=400.0)
-    draft.plant(Planted("spot_breakout_strategy", clean, None, True, "breakout", {"quiet": 0.25}))
+    age = trend_age(draft.seed, "spot_breakout", 0, 1, BREAKOUT_SCHEDULE, _now(draft))[0]
+    if age < BREAKOUT_SCHEDULE.live_ms:
+        draft.plant(
+            Planted("spot_breakout_strategy", clean, None, True, "breakout", {"quiet": 0.25})
+        )
     draft.plant(
         Planted(
             "spot_breakout_strategy",
@@ -376,13 +396,7 @@ def plant_statistical_arbitrage(draft: MarketDraft) -> None:
 
 
 def _with_basket(draft: MarketDraft, symbol: str, spread: Spread) -> None:
-    # The breakout plant still redraws its recent history at every snapshot: its symbols stay
-    # out of the basket, or the residual's symbol would inherit that.
-    others = [
-        s
-        for s in draft.symbols
-        if s != symbol and s in draft.last_price and draft.taken.get(s) != "spot_breakout"
-    ]
+    others = [s for s in draft.symbols if s != symbol and s in draft.last_price]
     levels = {s: float(np.log(draft.listing_price[s])) for s in [*others, symbol]}
 
     def path(tf: str, times: IntArray, own: FloatArray) -> FloatArray:
