@@ -193,11 +193,11 @@ measured; nothing is tuned to look good. Read them as the state of the scanners 
 Plants live in the market's own time (`oppscan.market.synthetic.plants`): a rich basis, high
 funding, rich implied vol and mispriced quotes come in regimes of days and decay; pairs,
 residuals and range-bound prices are AR(1) spreads stretched once every four days that revert
-at their half-life; trends run 14 days up and 14 down. So a plant a scanner finds goes on to
-pay off (or not) in the later market, which is what the tables measure. Only the breakout plant
-still redraws its recent history at every snapshot (its later prices are the latent market's).
-Spreads and trends are alive a small part of the time: over 24 hours a seed shows a stretch
-or two, so their rows are thin; the control market shows what the scanners publish on noise.
+at their half-life; trends run 14 days up and 14 down; breakouts come in four-day cycles. So a
+plant a scanner finds goes on to pay off (or not) in the later market, which is what the tables
+measure. Spreads, trends and breakouts are alive a small part of the time: over 24 hours a seed
+shows one or none, so their rows are thin; the control market shows what the scanners publish
+on noise.
 
 ## Planted markets (held-out seeds)
 
