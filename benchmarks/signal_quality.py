@@ -66,7 +66,9 @@ def calibration_table(rows: list[dict[str, Any]]) -> str:
 def merged(evaluations: list[Evaluation]) -> Evaluation:
     """Several runs as one (their opportunities pooled)."""
     first = evaluations[0]
-    out = Evaluation(-1, first.control, first.start_ms, first.hours, first.every_minutes)
+    seeds = ", ".join(str(e.seed) for e in evaluations)
+    market = f"synthetic seeds {seeds}{', control' if first.control else ''}"
+    out = Evaluation(market, None, first.control, first.start_ms, first.hours, first.every_minutes)
     for e in evaluations:
         out.scans += e.scans
         out.followed.extend(e.followed)

@@ -1,14 +1,17 @@
-"""``oppscan evaluate``: forward-test the scanners on a synthetic market over a time range."""
+"""``oppscan evaluate``: forward-test the scanners on a synthetic market over a time range, or
+on a recorded sequence of snapshots."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from oppscan.evaluation.run import evaluate, summary
+from oppscan.cli.errors import fail
+from oppscan.evaluation.run import Evaluation, evaluate, evaluate_recorded, summary
 
 
 def run_evaluation(
@@ -20,7 +23,29 @@ def run_evaluation(
         if not as_json:
             err.print(f"scan {done}/{total}", end="\r")
 
-    result = summary(evaluate(seed, start_ms, hours, every, control=control, progress=progress))
+    return _report(
+        evaluate(seed, start_ms, hours, every, control=control, progress=progress), as_json
+    )
+
+
+def run_recorded(folder: Path, as_json: bool) -> int:
+    """Evaluate on every snapshot file in ``folder``; exit 2 naming the first bad file."""
+    from oppscan.market.codec import read_snapshot
+
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    snapshots = []
+    for file in files:
+        try:
+            snapshots.append(read_snapshot(file))
+        except Exception as exc:  # the codec raises several kinds for a file that is not one
+            raise fail(f"--recorded: {file} is not a recorded snapshot ({exc})") from exc
+    if len(snapshots) < 2:
+        raise fail(f"--recorded: {folder} holds {len(snapshots)} snapshots; at least 2 are needed")
+    return _report(evaluate_recorded(snapshots), as_json)
+
+
+def _report(evaluation: Evaluation, as_json: bool) -> int:
+    result = summary(evaluation)
     if as_json:
         print(json.dumps(result, sort_keys=True))
         return 0
@@ -33,9 +58,8 @@ def _pct(value: float | None) -> str:
 
 
 def print_summary(result: dict[str, Any], out: Console) -> None:
-    market = "control market" if result["control"] else "planted market"
     table = Table(
-        title=f"seed {result['seed']}, {market}: {result['scans']} scans, "
+        title=f"{result['market']}: {result['scans']} scans, "
         f"{result['published_per_scan']:.2f} opportunities per scan"
     )
     for name in ("strategy", "published", "followed", "mean return", "median", "hit rate"):

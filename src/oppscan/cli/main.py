@@ -337,14 +337,27 @@ def evaluate(
     control: Annotated[
         bool, typer.Option("--control", help="The control market: no planted structure.")
     ] = False,
+    recorded: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="A folder of recorded snapshots (oppscan market record --at, one file per "
+            "moment): scan each, follow on the later ones (instead of a synthetic market).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Scan a synthetic market over time and follow every published opportunity on the later
-    market: realised returns, hit rates and confidence calibration, per strategy."""
-    from oppscan.cli.evaluate_cmd import run_evaluation
+    """Scan a market over time and follow every published opportunity on the later market:
+    realised returns, hit rates and confidence calibration, per strategy."""
+    from oppscan.cli.evaluate_cmd import run_evaluation, run_recorded
     from oppscan.cli.moment import parse_at
     from oppscan.market.synthetic.latent import EARLIEST_AS_OF_MS
 
+    if recorded is not None:
+        if control:
+            raise fail("--control: a recorded sequence is the market it recorded; drop one")
+        raise typer.Exit(run_recorded(recorded, as_json))
     start_ms = int(parse_at(start, now=None) * 1000)
     start_ms -= start_ms % 60_000
     if start_ms < EARLIEST_AS_OF_MS:

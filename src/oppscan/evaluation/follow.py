@@ -17,8 +17,8 @@ every opportunity of a run shares the same later snapshots.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -37,7 +37,13 @@ STEP_MS = {"minutes": 5 * MINUTE_MS, "hours": HOUR_MS, "days": 4 * HOUR_MS, "wee
 # fraction of its mid; otherwise (an option premium, a spread) only the horizon applies.
 _PRICE_MATCH = 0.10
 
-Snapshots = Callable[[int], MarketSnapshot]
+
+class Later(Protocol):
+    """The market after a scan: its state at a moment, and the moments a trade is marked at."""
+
+    def __call__(self, ms: int) -> MarketSnapshot: ...
+
+    def grid(self, opportunity: Opportunity, entry_ms: int) -> list[int]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +53,29 @@ class Outcome:
     pnl_usd: float  # after every fee, slippage at size and funding
     return_on_capital: float  # pnl over the opportunity's required capital
     exit_ms: int
-    reason: str  # target | stop | horizon
+    reason: str  # target | stop | horizon | data_end (a recorded sequence ran out)
 
 
 class Unfollowable(Exception):
     """The opportunity cannot be traded as stated (no legs, an instrument no venue lists)."""
 
 
+class DataEnds(Exception):
+    """The market's later states end before the moment asked for (a recorded sequence)."""
+
+
 def follow_grid(opportunity: Opportunity, entry_ms: int) -> list[int]:
     """The later moments the trade is marked at: grid points after entry, through its horizon."""
     step = STEP_MS.get(opportunity.estimated_timeframe, HOUR_MS)
-    horizon = HORIZON_MS.get(opportunity.estimated_timeframe, DAY_MS)
     first = (entry_ms // step + 1) * step
-    return list(range(first, entry_ms + horizon + step, step))
+    return list(range(first, entry_ms + horizon_ms(opportunity) + step, step))
 
 
-def follow(opportunity: Opportunity, entry: MarketSnapshot, later: Snapshots) -> Outcome:
+def horizon_ms(opportunity: Opportunity) -> int:
+    return HORIZON_MS.get(opportunity.estimated_timeframe, DAY_MS)
+
+
+def follow(opportunity: Opportunity, entry: MarketSnapshot, later: Later) -> Outcome:
     """Trade ``opportunity`` from ``entry`` (its snapshot) through ``later(ms)`` snapshots."""
     capital = opportunity.required_capital_usd
     if not capital > 0:
@@ -72,17 +85,21 @@ def follow(opportunity: Opportunity, entry: MarketSnapshot, later: Snapshots) ->
     main = _main_price(entry, opportunity)
     funding = 0.0
     previous = entry
-    grid = follow_grid(opportunity, entry.as_of_ms)
-    outcome_ms, reason, value = grid[-1], "horizon", 0.0
-    for ms in grid:
-        snapshot = later(ms)
+    outcome_ms, reason, value = entry.as_of_ms, "horizon", None
+    for ms in later.grid(opportunity, entry.as_of_ms):
+        try:
+            snapshot = later(ms)
+        except DataEnds:
+            reason = "data_end"
+            break
         funding += sum(_funding(previous, snapshot, leg) for leg in legs)
         previous = snapshot
         value = sum(_close_pnl(snapshot, leg) for leg in legs)
-        reason = _price_exit(opportunity, snapshot, main)
+        outcome_ms, reason = ms, _price_exit(opportunity, snapshot, main)
         if reason != "horizon":
-            outcome_ms = ms
             break
+    if value is None:
+        raise Unfollowable("the market's data ends before its first mark")
     pnl = value + funding - entry_fees
     return Outcome(pnl, pnl / capital, outcome_ms, reason)
 

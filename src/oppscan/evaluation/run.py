@@ -1,5 +1,8 @@
 """``oppscan evaluate``: scan a market over a time range and follow everything it published.
 
+The market is a synthetic one (by seed, planted or control) or a recorded sequence of snapshots
+(``oppscan market record --at``, one file per moment).
+
 Each scan runs every strategy of the catalog on the snapshot of its moment, with a fixed request
 (``EVALUATION_REQUEST``: $10,000 of capital and a small portfolio, so the portfolio strategies
 have something to work on). Every published opportunity is followed (``follow``) on the later
@@ -9,16 +12,25 @@ quotes, books, funding and chains), cached by moment and shared by every trade o
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oppscan.domain.models import Holding, Opportunity, Portfolio
-from oppscan.evaluation.follow import Outcome, Unfollowable, follow
+from oppscan.evaluation.follow import (
+    DataEnds,
+    Later,
+    Outcome,
+    Unfollowable,
+    follow,
+    follow_grid,
+    horizon_ms,
+)
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.market.synthetic import SyntheticSource
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
@@ -48,18 +60,22 @@ class Followed:
 
 @dataclass
 class Evaluation:
-    seed: int
+    market: str  # "synthetic seed 101", "synthetic seed 101, control", "recorded: 48 files"
+    seed: int | None
     control: bool
     start_ms: int
     hours: float
-    every_minutes: int
+    every_minutes: int | None  # None: a recorded sequence, scanned at every recording
     scans: int = 0
     followed: list[Followed] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)  # strategy id -> scans it raised in
 
 
 class LaterMarket:
-    """Snapshots of one source by moment, without bars, built once each."""
+    """Snapshots of one source by moment, without bars, built once each; a trade is marked on
+    the epoch-aligned grid of its timeframe (``follow_grid``), shared by every trade."""
+
+    grid = staticmethod(follow_grid)
 
     def __init__(self, source: SyntheticSource) -> None:
         self._source = source
@@ -71,6 +87,28 @@ class LaterMarket:
             snapshot = replace(self._source.build(ms), ohlcv={})
             self._cache[ms] = snapshot
         return snapshot
+
+
+class RecordedMarket:
+    """A recorded sequence's later states: at each moment, the latest recording made by then.
+    Past the last recording there is no later state (``DataEnds``). A trade is marked at each
+    recording."""
+
+    def __init__(self, snapshots: list[MarketSnapshot]) -> None:
+        self._snapshots = [replace(s, ohlcv={}) for s in snapshots]
+        self._times = [s.as_of_ms for s in snapshots]
+
+    def __call__(self, ms: int) -> MarketSnapshot:
+        if ms > self._times[-1]:
+            raise DataEnds(f"the recordings end at {self._times[-1]}")
+        return self._snapshots[bisect.bisect_right(self._times, ms) - 1]
+
+    def grid(self, opportunity: Opportunity, entry_ms: int) -> list[int]:
+        """The recordings after entry, through the horizon; one moment past the last recording
+        when the horizon reaches beyond it (the data ends there)."""
+        until = entry_ms + horizon_ms(opportunity)
+        moments = [t for t in self._times if entry_ms < t <= until]
+        return [*moments, self._times[-1] + 1] if until > self._times[-1] else moments
 
 
 def evaluate(
@@ -87,12 +125,39 @@ def evaluate(
     if hours <= 0 or every_minutes <= 0:
         raise ValueError("hours and every_minutes must be positive")
     source = SyntheticSource(seed, plant=not control)
-    later = LaterMarket(source)
-    strategies = load_strategies()
-    result = Evaluation(seed, control, start_ms, hours, every_minutes)
+    name = f"synthetic seed {seed}{', control' if control else ''}"
+    result = Evaluation(name, seed, control, start_ms, hours, every_minutes)
     moments = range(start_ms, start_ms + int(hours * 3_600_000), every_minutes * 60_000)
-    for k, moment in enumerate(moments):
-        snapshot = source.build(moment)
+    snapshots = (source.build(moment) for moment in moments)
+    _scan_all(result, snapshots, len(moments), LaterMarket(source), progress)
+    return result
+
+
+def evaluate_recorded(
+    snapshots: list[MarketSnapshot], progress: Callable[[int, int], None] | None = None
+) -> Evaluation:
+    """Scan every recorded snapshot (``oppscan market record``) and follow what each scan
+    published on the recordings made after it."""
+    if len(snapshots) < 2:
+        raise ValueError("a recorded sequence needs at least two snapshots: one to scan, one after")
+    ordered = sorted(snapshots, key=lambda s: s.as_of_ms)
+    start, end = ordered[0].as_of_ms, ordered[-1].as_of_ms
+    result = Evaluation(
+        f"recorded: {len(ordered)} snapshots", None, False, start, (end - start) / 3_600_000, None
+    )
+    _scan_all(result, iter(ordered), len(ordered), RecordedMarket(ordered), progress)
+    return result
+
+
+def _scan_all(
+    result: Evaluation,
+    snapshots: Iterator[MarketSnapshot],
+    total: int,
+    later: Later,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    strategies = load_strategies()
+    for k, snapshot in enumerate(snapshots):
         result.scans += 1
         for sid, strategy in strategies.items():
             try:
@@ -105,11 +170,10 @@ def evaluate(
             for opportunity in found:
                 result.followed.append(_follow_one(opportunity, snapshot, later))
         if progress is not None:
-            progress(k + 1, len(moments))
-    return result
+            progress(k + 1, total)
 
 
-def _follow_one(opportunity: Opportunity, snapshot: MarketSnapshot, later: LaterMarket) -> Followed:
+def _follow_one(opportunity: Opportunity, snapshot: MarketSnapshot, later: Later) -> Followed:
     try:
         outcome = follow(opportunity, snapshot, later)
     except Unfollowable as exc:
@@ -130,6 +194,7 @@ def summary(evaluation: Evaluation) -> dict[str, Any]:
     confidences = [f.opportunity.confidence_score for f in traded]
     base_rate = sum(hits) / len(hits) if hits else 0.0
     return {
+        "market": evaluation.market,
         "seed": evaluation.seed,
         "control": evaluation.control,
         "start_ms": evaluation.start_ms,
@@ -177,9 +242,12 @@ def _strategy_row(items: list[Followed], evaluation: Evaluation) -> dict[str, An
     }
 
 
-def _persistence(items: list[Followed], every_minutes: int) -> float | None:
+def _persistence(items: list[Followed], every_minutes: int | None) -> float | None:
     """The median time the same finding (strategy, symbol, venue, type, side) stayed published
-    in consecutive scans, counted from each run of it: how long the edge took to decay."""
+    in consecutive scans, counted from each run of it: how long the edge took to decay (not
+    measured on a recorded sequence, whose scans need not be evenly spaced)."""
+    if every_minutes is None:
+        return None
     seen: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for f in items:
         o = f.opportunity

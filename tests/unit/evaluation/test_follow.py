@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from oppscan.cli.main import app
 from oppscan.domain.models import Leg
-from oppscan.evaluation.follow import Unfollowable, close_price, follow, follow_grid
-from oppscan.evaluation.run import LaterMarket, evaluate, summary
+from oppscan.evaluation.follow import DataEnds, Unfollowable, close_price, follow, follow_grid
+from oppscan.evaluation.run import (
+    LaterMarket,
+    RecordedMarket,
+    evaluate,
+    evaluate_recorded,
+    summary,
+)
+from oppscan.market.codec import write_snapshot
 from oppscan.market.synthetic import DEFAULT_AS_OF_MS, SyntheticSource
 from tests.unit.fakes import an_opportunity
 
@@ -137,3 +145,50 @@ def test_the_cli_prints_the_evaluation_as_one_json_object() -> None:
 def test_the_cli_refuses_a_start_before_the_market_had_a_year() -> None:
     result = CliRunner().invoke(app, ["evaluate", "--start", "2020-06-01T00:00:00Z"])
     assert result.exit_code == 2 and "--start" in result.output
+
+
+def _record(folder: Path, source: SyntheticSource, moments: list[int]) -> None:
+    for k, moment in enumerate(moments):
+        write_snapshot(folder / f"{k:03d}.snap", source.build(moment))
+
+
+def test_a_recorded_sequence_is_scanned_and_followed_until_it_ends(tmp_path: Path) -> None:
+    source = SyntheticSource(5)
+    moments = [DEFAULT_AS_OF_MS + k * 30 * 60_000 for k in range(6)]
+    snapshots = [source.build(t) for t in moments]
+    evaluation = evaluate_recorded(list(reversed(snapshots)))  # any order: sorted by moment
+    assert evaluation.scans == 6 and evaluation.every_minutes is None
+    traded = [f for f in evaluation.followed if f.outcome is not None]
+    assert traded
+    for f in traded:
+        assert f.outcome is not None and f.outcome.exit_ms <= moments[-1]
+    # The last recording has nothing after it: what it published cannot be followed.
+    last = [f for f in evaluation.followed if f.scan_ms == moments[-1]]
+    assert last and all(f.outcome is None for f in last)
+    # Within the sequence, a day-long horizon runs into the end of the data.
+    assert any(f.outcome is not None and f.outcome.reason == "data_end" for f in traded)
+
+
+def test_recorded_marks_are_the_latest_recording_made_by_then() -> None:
+    source = SyntheticSource(5, plant=False)
+    first, second = source.build(DEFAULT_AS_OF_MS), source.build(DEFAULT_AS_OF_MS + HOUR)
+    later = RecordedMarket([first, second])
+    assert later(DEFAULT_AS_OF_MS + HOUR // 2).tickers == first.tickers
+    assert later(DEFAULT_AS_OF_MS + HOUR).tickers == second.tickers
+    with pytest.raises(DataEnds):
+        later(DEFAULT_AS_OF_MS + HOUR + 1)
+
+
+def test_the_cli_evaluates_a_folder_of_recordings(tmp_path: Path) -> None:
+    _record(tmp_path, SyntheticSource(5), [DEFAULT_AS_OF_MS + k * HOUR for k in range(3)])
+    result = CliRunner().invoke(app, ["evaluate", "--recorded", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["market"] == "recorded: 3 snapshots" and body["scans"] == 3
+
+
+def test_the_cli_names_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    _record(tmp_path, SyntheticSource(5), [DEFAULT_AS_OF_MS])
+    (tmp_path / "notes.txt").write_text("not a snapshot")
+    result = CliRunner().invoke(app, ["evaluate", "--recorded", str(tmp_path)])
+    assert result.exit_code == 2 and "notes.txt" in result.output
