@@ -13,6 +13,7 @@ market risk than the mispricing pays, and do not reliably make money (docs/signa
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -124,66 +125,55 @@ def test_a_live_plant_pays_off_in_the_later_market(
     assert statistics.median(returns) > 0, returns
 
 
-def _carry(snapshot: MarketSnapshot, exchange: str, symbol: str, short: Leg) -> Opportunity:
-    """Buy spot, sell ``short``: the cash-and-carry a careless scanner would publish."""
-    ask = snapshot.tickers[(exchange, symbol)].ask
-    size = 10_000.0 / ask
-    buy = Leg(exchange=exchange, symbol=symbol, side="buy", price=ask, size=size)
-    return an_opportunity(
-        symbol=symbol,
+def _short_perp(snapshot: MarketSnapshot, exchange: str, symbol: str) -> Leg:
+    ticker, funding = snapshot.tickers[(exchange, symbol)], snapshot.funding[(exchange, symbol)]
+    price = ticker.bid * funding.mark_price / ticker.mid  # the mark, across the half spread
+    return Leg(
+        exchange=exchange, symbol=symbol, side="sell", price=price, size=1.0, instrument="perp"
+    )
+
+
+def _short_near_future(snapshot: MarketSnapshot, exchange: str, symbol: str) -> Leg:
+    near = snapshot.futures[(exchange, symbol)][0]
+    return Leg(
         exchange=exchange,
-        side="carry",
-        entry_price=ask * 3,  # not a price of the main leg: only the horizon ends it
-        estimated_timeframe="days",
-        required_capital_usd=2 * 10_000.0,
-        legs=[buy, short.model_copy(update={"size": size})],
-    )
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_funding_short_of_the_fees_loses_when_traded(seed: int) -> None:
-    source = SyntheticSource(seed)
-    moment = _moment(seed)
-    snapshot = source.build(moment)
-    (trap,) = [p for p in source.ground_truth(moment) if p.kind == "funding_below_fees"]
-    assert trap.exchange is not None
-    funding = snapshot.funding[(trap.exchange, trap.symbol)]
-    perp = Leg(
-        exchange=trap.exchange,
-        symbol=trap.symbol,
-        side="sell",
-        price=snapshot.tickers[(trap.exchange, trap.symbol)].bid
-        * funding.mark_price
-        / snapshot.tickers[(trap.exchange, trap.symbol)].mid,
-        size=1.0,
-        instrument="perp",
-    )
-    outcome = follow(
-        _carry(snapshot, trap.exchange, trap.symbol, perp), snapshot, LaterMarket(source)
-    )
-    assert outcome.pnl_usd < 0
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_a_basis_short_of_the_fees_loses_when_traded(seed: int) -> None:
-    source = SyntheticSource(seed)
-    moment = _moment(seed)
-    snapshot = source.build(moment)
-    (trap,) = [p for p in source.ground_truth(moment) if p.kind == "basis_below_fees"]
-    assert trap.exchange is not None
-    near = snapshot.futures[(trap.exchange, trap.symbol)][0]
-    future = Leg(
-        exchange=trap.exchange,
         symbol=near.instrument,
         side="sell",
         price=near.bid,
         size=1.0,
         instrument="future",
     )
-    outcome = follow(
-        _carry(snapshot, trap.exchange, trap.symbol, future), snapshot, LaterMarket(source)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize(
+    ("trap_kind", "short"),
+    [("funding_below_fees", _short_perp), ("basis_below_fees", _short_near_future)],
+)
+def test_a_carry_short_of_the_fees_loses_when_traded(
+    seed: int, trap_kind: str, short: Callable[[MarketSnapshot, str, str], Leg]
+) -> None:
+    """Buy spot and sell the perp (or the near future) of a trap, as a careless scanner
+    would publish it: funding or basis short of the fees loses money."""
+    source = SyntheticSource(seed)
+    moment = _moment(seed)
+    snapshot = source.build(moment)
+    (trap,) = [p for p in source.ground_truth(moment) if p.kind == trap_kind]
+    assert trap.exchange is not None
+    ask = snapshot.tickers[(trap.exchange, trap.symbol)].ask
+    size = 10_000.0 / ask
+    buy = Leg(exchange=trap.exchange, symbol=trap.symbol, side="buy", price=ask, size=size)
+    sell = short(snapshot, trap.exchange, trap.symbol).model_copy(update={"size": size})
+    carry = an_opportunity(
+        symbol=trap.symbol,
+        exchange=trap.exchange,
+        side="carry",
+        entry_price=ask * 3,  # not a price of the main leg: only the horizon ends it
+        estimated_timeframe="days",
+        required_capital_usd=2 * 10_000.0,
+        legs=[buy, sell],
     )
-    assert outcome.pnl_usd < 0
+    assert follow(carry, snapshot, LaterMarket(source)).pnl_usd < 0
 
 
 @pytest.mark.parametrize("seed", SEEDS)

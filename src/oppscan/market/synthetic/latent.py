@@ -174,38 +174,35 @@ def _bridge(start: FloatArray, end: FloatArray, increments: FloatArray) -> Float
 @lru_cache(maxsize=4)
 def hourly_path(seed: int, symbols_count: int, first_day: int, last_day: int) -> Path:
     """Hourly log closes for the hours of days ``first_day..last_day``."""
-    f = factors(seed, symbols_count)
     days = daily_path(seed, symbols_count, last_day)
-    rows = slice(first_day - days.first, last_day - days.first + 1)
-    end = days.log_close[rows]
-    start = days.log_close[first_day - days.first - 1 : last_day - days.first]
-    day_vol = days.vol[rows]
-    n_days = last_day - first_day + 1
-    market = normals(words(stream_key(seed, "hour-market"), first_day * 24, n_days * 24, 4)[:, 0])
-    own = normals(_own_draws(seed, "hour", symbols_count, first_day * 24, n_days * 24, 4)[:, :, 0])
-    sd = f.annual_vol / np.sqrt(365.0 * 24.0)
-    mixed = _mix(f, market, own).reshape(n_days, 24, -1)
-    increments = sd * day_vol[:, None, :] * mixed
-    log_close = _bridge(start, end, increments).reshape(n_days * 24, -1)
-    return Path(first_day * 24, HOUR_MS, log_close, np.repeat(day_vol, 24, axis=0))
+    return _refine(seed, factors(seed, symbols_count), days, first_day, last_day, "hour", 24)
 
 
 @lru_cache(maxsize=4)
 def minute_path(seed: int, symbols_count: int, first_hour: int, last_hour: int) -> Path:
     """Minute log closes for the minutes of hours ``first_hour..last_hour``."""
-    f = factors(seed, symbols_count)
     hours = hourly_path(seed, symbols_count, *_hour_days(last_hour))
-    rows = slice(first_hour - hours.first, last_hour - hours.first + 1)
-    end = hours.log_close[rows]
-    start = hours.log_close[first_hour - hours.first - 1 : last_hour - hours.first]
-    hour_vol = hours.vol[rows]
-    n = last_hour - first_hour + 1
-    market = normals(words(stream_key(seed, "minute-market"), first_hour * 60, n * 60, 4)[:, 0])
-    own = normals(_own_draws(seed, "minute", symbols_count, first_hour * 60, n * 60, 4)[:, :, 0])
-    sd = f.annual_vol / np.sqrt(365.0 * 24.0 * 60.0)
-    increments = sd * hour_vol[:, None, :] * _mix(f, market, own).reshape(n, 60, -1)
-    log_close = _bridge(start, end, increments).reshape(n * 60, -1)
-    return Path(first_hour * 60, MINUTE_MS, log_close, np.repeat(hour_vol, 60, axis=0))
+    return _refine(seed, factors(seed, symbols_count), hours, first_hour, last_hour, "minute", 60)
+
+
+def _refine(
+    seed: int, f: Factors, coarse: Path, first: int, last: int, name: str, steps: int
+) -> Path:
+    """``steps`` finer periods in each coarse period ``first..last``: Brownian bridges between
+    the coarse closes, with the coarse period's volatility and the same factor structure."""
+    rows = slice(first - coarse.first, last - coarse.first + 1)
+    end = coarse.log_close[rows]
+    start = coarse.log_close[first - coarse.first - 1 : last - coarse.first]
+    vol = coarse.vol[rows]
+    n = last - first + 1
+    symbols = f.annual_vol.shape[0]
+    market = normals(words(stream_key(seed, f"{name}-market"), first * steps, n * steps, 4)[:, 0])
+    own = normals(_own_draws(seed, name, symbols, first * steps, n * steps, 4)[:, :, 0])
+    periods_per_year = 365.0 * DAY_MS / (coarse.period_ms / steps)
+    sd = f.annual_vol / np.sqrt(periods_per_year)
+    increments = sd * vol[:, None, :] * _mix(f, market, own).reshape(n, steps, -1)
+    log_close = _bridge(start, end, increments).reshape(n * steps, -1)
+    return Path(first * steps, coarse.period_ms // steps, log_close, np.repeat(vol, steps, axis=0))
 
 
 def _hour_days(last_hour: int) -> tuple[int, int]:
