@@ -15,12 +15,13 @@ from oppscan.market.synthetic.render import render_snapshot
 
 
 class SyntheticSource:
-    """A ``MarketSource``: the market is a pure function of ``seed`` and the minute of ``as_of_ms``.
+    """A ``MarketSource``: one continuous market per ``seed``, shown at the minute of ``as_of_ms``
+    (a later minute shows the same closed bars and more; see ``latent``).
 
-    ``plant=False`` is the control market: random walks, fair funding and basis, options on the
-    smile around realised volatility, no planted opportunity. ``latency_ms`` is slept by every
-    kind of market data fetched (concurrently: a fetch takes about ``latency_ms``), to act out
-    slow exchanges.
+    ``plant=False`` is the control market: the latent random walks, fair funding and basis,
+    options on the smile around realised volatility, no planted opportunity. ``latency_ms`` is
+    slept by every kind of market data fetched (concurrently: a fetch takes about
+    ``latency_ms``), to act out slow exchanges.
     """
 
     def __init__(
