@@ -136,10 +136,11 @@ def parkinson_vol(high: FloatArray, low: FloatArray, periods_per_year: float) ->
 
 @dataclass(frozen=True, slots=True)
 class Smile:
-    """A quadratic in log-moneyness per expiry, fitted robustly to the quoted mid IVs."""
+    """A polynomial in log-moneyness per expiry (a quadratic unless asked), fitted robustly to
+    the quoted mid IVs."""
 
     expiries_ms: npt.NDArray[np.int64]
-    coefficients: FloatArray  # shape (n_expiries, 3): c0 + c1*k + c2*k^2, k = log(K/F)
+    coefficients: FloatArray  # shape (n_expiries, degree + 1): c0 + c1*k + c2*k^2..., k = log(K/F)
 
     def iv(self, chain: OptionChain, years: FloatArray, rate: float) -> FloatArray:
         """The smile's IV at each quote of the chain (NaN for an expiry it could not fit)."""
@@ -148,10 +149,13 @@ class Smile:
         row = np.searchsorted(self.expiries_ms, chain.expiries_ms)
         row = np.clip(row, 0, len(self.expiries_ms) - 1)
         c = self.coefficients[row]
-        return np.asarray(c[:, 0] + c[:, 1] * k + c[:, 2] * k * k, dtype=np.float64)
+        powers = k[:, None] ** np.arange(c.shape[1])[None, :]
+        return np.asarray((c * powers).sum(axis=1), dtype=np.float64)
 
 
-def fit_smile(chain: OptionChain, years: FloatArray, rate: float, rounds: int = 3) -> Smile:
+def fit_smile(
+    chain: OptionChain, years: FloatArray, rate: float, rounds: int = 3, degree: int = 2
+) -> Smile:
     """Fit each expiry's smile, dropping quotes far from it (robust to a few mispriced ones).
 
     A mispriced quote is exactly what the options strategies look for, so it must not bend the
@@ -159,7 +163,7 @@ def fit_smile(chain: OptionChain, years: FloatArray, rate: float, rounds: int = 
     deviations (at least half a vol point) are left out of the next one.
     """
     expiries = np.unique(chain.expiries_ms)
-    coefficients = np.full((expiries.shape[0], 3), np.nan)
+    coefficients = np.full((expiries.shape[0], degree + 1), np.nan)
     forward = chain.underlying_price * np.exp(rate * years)
     log_moneyness = np.log(chain.strikes / forward)
     for i, expiry in enumerate(expiries):
@@ -167,9 +171,9 @@ def fit_smile(chain: OptionChain, years: FloatArray, rate: float, rounds: int = 
         k, iv = log_moneyness[rows], chain.iv[rows]
         keep = np.ones(k.shape[0], dtype=bool)
         for _ in range(rounds):
-            if np.unique(k[keep]).shape[0] < 3:
-                break  # a parabola needs three distinct strikes
-            coef = np.polyfit(k[keep], iv[keep], 2)
+            if np.unique(k[keep]).shape[0] < degree + 2:
+                break  # the fit needs more distinct strikes than coefficients to find outliers
+            coef = np.polyfit(k[keep], iv[keep], degree)
             residual = iv - np.polyval(coef, k)
             mad = float(np.median(np.abs(residual[keep])))
             keep = np.abs(residual) <= max(3.0 * 1.4826 * mad, 0.005)
@@ -203,9 +207,10 @@ def option_symbol(base: str, expiry_ms: int, strike: float, is_call: bool) -> st
 class ChainModel:
     """A chain next to its own fitted smile: what each quote is worth, and the edge of hitting it.
 
-    ``sell_edge`` is what selling at the bid gains over the smile's value after the fee;
-    ``buy_edge`` what buying at the ask gains. On a fair chain both are negative everywhere
-    (half the spread plus the fee); a quote the smile says is rich or cheap turns one positive.
+    ``sell_edge`` is what selling at the bid gains over the smile's value after the fee, the
+    smile raised by its uncertainty; ``buy_edge`` what buying at the ask gains, the smile lowered
+    by it. On a fair chain both are negative everywhere (half the spread plus the fee); a quote
+    the smile says is rich or cheap beyond its uncertainty turns one positive.
     """
 
     chain: OptionChain
@@ -250,10 +255,18 @@ def model_chain(chain: OptionChain, as_of_ms: int, rate: float) -> ChainModel | 
         chain = replace(chain, iv=np.where(np.isfinite(chain.iv), chain.iv, solved))
     smile_iv = fit_smile(chain, years, rate).iv(chain, years, rate)
     model = bs_price(chain.underlying_price, chain.strikes, years, rate, smile_iv, chain.is_call)
+    # No polynomial is the market's smile: where a cubic fitted the same way disagrees with the
+    # quadratic (a short expiry's wings), the smile is uncertain by about twice that, and a quote
+    # is rich or cheap only beyond it.
+    cubic_iv = fit_smile(chain, years, rate, degree=3).iv(chain, years, rate)
+    u = 2.0 * np.nan_to_num(np.abs(cubic_iv - smile_iv), nan=0.0)
+    rich = bs_price(chain.underlying_price, chain.strikes, years, rate, smile_iv + u, chain.is_call)
+    cheap_iv = np.maximum(smile_iv - u, 0.01)
+    cheap = bs_price(chain.underlying_price, chain.strikes, years, rate, cheap_iv, chain.is_call)
     fee = option_fee(chain.underlying_price, (chain.bids + chain.asks) / 2.0)
     with np.errstate(invalid="ignore"):
-        sell_edge = np.where(chain.bids > 0, chain.bids - model - fee, -np.inf)
-        buy_edge = model - chain.asks - fee
+        sell_edge = np.where(chain.bids > 0, chain.bids - rich - fee, -np.inf)
+        buy_edge = cheap - chain.asks - fee
     return ChainModel(
         chain=chain,
         years=years,

@@ -8,6 +8,7 @@ from oppscan.strategies.options_math import (
     close_to_close_vol,
     fit_smile,
     implied_vol,
+    model_chain,
     option_symbol,
     parkinson_vol,
 )
@@ -103,3 +104,53 @@ def test_smile_fit_ignores_a_mispriced_quote() -> None:
 def test_option_symbol() -> None:
     expiry = 1798156800000  # 2026-12-25 00:00 UTC
     assert option_symbol("BTC", expiry, 90000.0, True) == "BTC-261225-90000-C"
+
+
+def _ssvi_chain(days: float, shifted: int | None = None) -> tuple[OptionChain, int]:
+    """A fair chain on an SSVI smile (straight wings, not a parabola), strikes spread for a
+    month's move around spot: the shape of a weekly chain days from settling."""
+    as_of = 0
+    years = days / 365.0
+    strikes = S * (1.0 + np.arange(-4, 5) * 0.045)
+    theta, rho, eta = 0.45**2 * years, -0.3, 0.6
+    phi = eta / np.sqrt(theta)
+    k = np.log(strikes / S)
+    total = theta / 2 * (1 + rho * phi * k + np.sqrt((phi * k + rho) ** 2 + 1 - rho**2))
+    iv = np.repeat(np.sqrt(total / years), 2)
+    is_call = np.tile([True, False], 9)
+    if shifted is not None:
+        iv[shifted] += 0.08
+    expiry = int(days * 86_400_000)
+    t = np.full(18, years)
+    mid = bs_price(S, np.repeat(strikes, 2), t, R, iv, is_call)
+    half = 0.015 * mid + 5e-5 * S
+    chain = OptionChain(
+        underlying_price=S,
+        strikes=np.repeat(strikes, 2),
+        expiries_ms=np.full(18, expiry, dtype=np.int64),
+        is_call=is_call,
+        bids=np.maximum(0.0, mid - half),
+        asks=mid + half,
+        iv=iv,
+    )
+    return chain, as_of
+
+
+@pytest.mark.parametrize("days", [2.0, 3.0, 5.0, 30.0])
+def test_a_fair_smile_that_is_not_a_parabola_is_not_mispriced(days: float) -> None:
+    # A quadratic misses SSVI wings by vol points this close to expiry, more than the spread:
+    # a quadratic fit alone called 1 to 4 of these quotes mispriced. The fit's uncertainty
+    # (quadratic against cubic) must cover that. (A day from expiry, quotes 9 moves out of the
+    # money still escape it.)
+    chain, as_of = _ssvi_chain(days)
+    cm = model_chain(chain, as_of, R)
+    assert cm is not None
+    assert np.all(cm.sell_edge <= 0) and np.all(cm.buy_edge <= 0)
+
+
+def test_a_quote_off_a_fair_smile_is_still_found() -> None:
+    chain, as_of = _ssvi_chain(7.0, shifted=2 * 6)  # the call one strike above the money
+    cm = model_chain(chain, as_of, R)
+    assert cm is not None
+    assert cm.sell_edge[12] > 0
+    assert np.all(np.delete(cm.sell_edge, 12) <= 0) and np.all(cm.buy_edge <= 0)

@@ -5,7 +5,7 @@ own moves under stochastic volatility, shown as the bars that have closed by the
 time. What a snapshot shows of the present evolves with time too: spreads, book sizes and
 imbalance, perp premiums change every minute; funding rates every funding period (around the
 0.01%/8h clamp); the basis of dated futures (risk-free + a little) every day; implied volatility
-is what the last 25 days of hourly closes realised, on a mild smile. The venue's parameters (which
+is what the last 25 days of hourly closes realised, on an SSVI smile. The venue's parameters (which
 venue is cheap, deep or settles funding hourly) are the seed's. Nothing here is an opportunity;
 the planters add those.
 """
@@ -135,8 +135,10 @@ def build_draft(
         for j, s in enumerate(symbols):
             if s in option_symbols:
                 strike_anchor[(s, slot)] = float(np.exp(closes[j]))
+    # SSVI smiles (render.smile_iv): a put skew and straight wings, arbitrage-free for these
+    # values (eta * (1 + |rho|) <= 2).
     smile = {
-        s: {"skew": float(venue.normal(-0.05, 0.02)), "curvature": float(venue.normal(0.08, 0.02))}
+        s: {"rho": float(venue.normal(-0.3, 0.05)), "eta": float(venue.normal(0.6, 0.05))}
         for s in option_symbols
     }
     return MarketDraft(

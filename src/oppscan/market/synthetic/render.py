@@ -175,14 +175,19 @@ def _render_futures(draft: MarketDraft) -> dict[tuple[str, str], tuple[DatedFutu
 def smile_iv(
     draft: MarketDraft, symbol: str, strikes: FloatArray, spot: float, years: float
 ) -> FloatArray:
-    """The fair IV of each strike: ``iv_atm * (1 + skew*m + curvature*m^2)``."""
+    """The fair IV of each strike, from an SSVI surface (Gatheral and Jacquier): total variance
+    ``w(k) = theta/2 * (1 + rho*phi*k + sqrt((phi*k + rho)^2 + 1 - rho^2))`` with
+    ``k = ln(K/S)``, ``theta = iv_atm^2 * T`` (so the money strike is at ``iv_atm``) and
+    ``phi = eta / sqrt(theta)``; ``rho`` < 0 is the skew, ``eta`` the wings' steepness. Its
+    wings are straight lines in ``k``, not the parabola the options scanner fits."""
     params = draft.smile.get(symbol, {})
-    m = np.log(strikes / spot) / np.sqrt(years)
-    iv = draft.iv_atm[symbol] * (
-        1 + params.get("skew", 0.0) * m + params.get("curvature", 0.0) * m * m
-    )
-    clipped: FloatArray = np.maximum(_MIN_IV, iv)
-    return clipped
+    rho, eta = params.get("rho", 0.0), params.get("eta", 0.0)
+    theta = draft.iv_atm[symbol] ** 2 * years
+    phi = eta / np.sqrt(theta)
+    k = np.log(strikes / spot)
+    total = theta / 2.0 * (1.0 + rho * phi * k + np.sqrt((phi * k + rho) ** 2 + 1.0 - rho**2))
+    iv: FloatArray = np.maximum(_MIN_IV, np.sqrt(total / years))
+    return iv
 
 
 _GRID_TENOR_DAYS = 30  # four grid steps are one 30-day move at most: every strike stays > 0
