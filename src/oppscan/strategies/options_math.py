@@ -226,9 +226,14 @@ class ChainModel:
         return np.unique(self.chain.expiries_ms)
 
 
+MIN_YEARS_TO_EXPIRY = 1.0 / 365.0
+
+
 def model_chain(chain: OptionChain, as_of_ms: int, rate: float) -> ChainModel | None:
     years = years_to_expiry(chain.expiries_ms, as_of_ms)
-    live = years > 0
+    # Within a day of settling, premiums are a tick or intrinsic value and a smile fitted to them
+    # means little: those quotes are left alone (fair wings there looked mispriced by 100%).
+    live = years >= MIN_YEARS_TO_EXPIRY
     if live.sum() < 3:
         return None
     if not live.all():

@@ -154,3 +154,12 @@ def test_a_quote_off_a_fair_smile_is_still_found() -> None:
     assert cm is not None
     assert cm.sell_edge[12] > 0
     assert np.all(np.delete(cm.sell_edge, 12) <= 0) and np.all(cm.buy_edge <= 0)
+
+
+def test_a_chain_within_a_day_of_settling_is_left_alone() -> None:
+    # Hours before settlement the wings are ticks: a smile fitted to them called fair quotes
+    # 100% cheap (every one of them expired worthless in the forward test).
+    chain, as_of = _ssvi_chain(0.2)
+    assert model_chain(chain, as_of, R) is None
+    chain, as_of = _ssvi_chain(2.0)
+    assert model_chain(chain, as_of, R) is not None
