@@ -35,6 +35,10 @@ from oppscan.strategies.base import StrategyRequest
 from oppscan.strategies.registry import load_strategies
 from tests.unit.fakes import an_opportunity
 
+# Following every opportunity published on nine kinds of plant over three seeds takes about a
+# minute (more under coverage): the module's tests may take longer than the suite's 60 s.
+pytestmark = pytest.mark.timeout(300)
+
 SEEDS = (41, 42, 43)
 DAY = 86_400_000
 PLANTS = {
