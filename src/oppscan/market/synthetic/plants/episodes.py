@@ -37,12 +37,6 @@ class Phase:
     live: bool
     strength: float  # 1 while live, then halving every half-life
 
-    @property
-    def remaining_live_ms(self) -> int:
-        return 0 if not self.live else self._live_ms - self.age_ms
-
-    _live_ms: int = 0
-
 
 def phase(seed: int, kind: str, slot: int, slots: int, schedule: Schedule, at_ms: int) -> Phase:
     """The phase of ``slot`` (of ``slots`` evenly staggered) of ``kind``'s episodes at ``at_ms``."""
@@ -54,4 +48,4 @@ def phase(seed: int, kind: str, slot: int, slots: int, schedule: Schedule, at_ms
     age = at_ms - born
     live = age < schedule.live_ms
     strength = 1.0 if live else 0.5 ** ((age - schedule.live_ms) / schedule.half_life_ms)
-    return Phase(slot, born, age, live, strength, schedule.live_ms)
+    return Phase(slot, born, age, live, strength)

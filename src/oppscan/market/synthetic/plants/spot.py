@@ -2,11 +2,12 @@
 
 Each planter takes its symbols through ``draft.take_symbols`` (never the five largest: the
 statistical-arbitrage hedge is the largest, and the derivatives planters use the chained ones),
-edits the draft in place and records ``Planted`` ground truth. Every strategy also gets a plant
-a scanner must NOT report (``profitable=False``): the same structure where fees, spread and
-slippage exceed the edge, or where the statistics behind the look are absent (a correlated but
-not cointegrated pair stretched like a real one). Magnitudes are set in units of each symbol's
-own bar volatility, against the base market's fees (10 bps taker, 8-10 bps maker).
+reshapes their paths as functions of time (``paths.reshape``) or sets their books, and records
+``Planted`` ground truth while a plant lives. Every strategy also gets a plant a scanner must
+NOT report (``profitable=False``): the same structure where fees, spread and slippage exceed
+the edge, or where the statistics behind the look are absent (a correlated pair that is not
+cointegrated, a residual that wanders). Magnitudes are set in units of each symbol's long-run
+hourly volatility, against the base market's fees (10 bps taker, 8-10 bps maker).
 """
 
 from __future__ import annotations
