@@ -83,10 +83,10 @@ class CountingSource(SyntheticSource):
         self.seen.source_fetches += 1
         return await super().fetch(as_of_ms)
 
-    def build(self, as_of_ms: int = DEFAULT_AS_OF_MS) -> MarketSnapshot:
+    def build(self, as_of_ms: int = DEFAULT_AS_OF_MS, *, bars: bool = True) -> MarketSnapshot:
         with self.seen.lock:
             self.seen.source_builds += 1
-        return super().build(as_of_ms)
+        return super().build(as_of_ms, bars=bars)
 
 
 SOURCE_NAME = SyntheticSource(Settings().synthetic_seed).name

@@ -183,18 +183,20 @@ def _future_close(snapshot: MarketSnapshot, leg: Leg, closing: str) -> float:
         if contract.instrument == leg.symbol:
             return contract.bid if closing == "sell" else contract.ask
     ticker = snapshot.tickers.get((leg.exchange, underlying))
-    expiry = _future_expiry(leg.symbol)
+    expiry = _settlement_ms(leg.symbol.rsplit("-", 1)[-1])
     if ticker is not None and expiry is not None and snapshot.as_of_ms >= expiry:
         return ticker.mid  # settled at the index
     raise Unfollowable(f"{leg.exchange} lists no {leg.symbol}")
 
 
-def _future_expiry(instrument: str) -> int | None:
+def _settlement_ms(stamp: str) -> int | None:
+    """08:00 UTC on the ``yymmdd`` day of an instrument's name (futures and options settle
+    then); None when ``stamp`` is not a date."""
     from datetime import UTC, datetime
 
     try:
-        day = datetime.strptime(instrument.rsplit("-", 1)[1], "%y%m%d").replace(tzinfo=UTC)
-    except (IndexError, ValueError):
+        day = datetime.strptime(stamp, "%y%m%d").replace(tzinfo=UTC)
+    except ValueError:
         return None
     return int(day.timestamp() * 1000) + 8 * HOUR_MS
 
@@ -203,7 +205,7 @@ def _option_close(snapshot: MarketSnapshot, leg: Leg, closing: str) -> float:
     base, stamp, strike_text, kind = leg.symbol.split("-")
     underlying = f"{base}/USDT"
     chain = snapshot.options.get((leg.exchange, underlying))
-    expiry = _future_expiry(f"x-{stamp}")
+    expiry = _settlement_ms(stamp)
     if chain is not None:
         row = _option_row(chain, base, leg.symbol)
         if row is not None:

@@ -84,7 +84,7 @@ class LaterMarket:
     def __call__(self, ms: int) -> MarketSnapshot:
         snapshot = self._cache.get(ms)
         if snapshot is None:
-            snapshot = replace(self._source.build(ms), ohlcv={})
+            snapshot = self._source.build(ms, bars=False)
             self._cache[ms] = snapshot
         return snapshot
 

@@ -64,15 +64,14 @@ def test_a_spot_buy_with_no_target_in_reach_exits_at_its_horizon_net_of_costs(
 def test_a_target_in_reach_ends_the_trade_early(source: SyntheticSource) -> None:
     entry = source.build(DEFAULT_AS_OF_MS)
     mid = entry.tickers[("binance", "BTC/USDT")].mid
-    # A target a hair above the price and a stop far below: the first mark that trades above
-    # it ends the trade (over a day, the price is above its start at some hour).
+    # A target a hair above the price and a stop far below: the first hourly mark above it ends
+    # the trade (on this seed, the first mark).
     opportunity = an_opportunity(
         entry_price=mid, take_profit=mid * 1.000001, stop_loss=mid / 2, required_capital_usd=mid
     )
     outcome = follow(opportunity, entry, LaterMarket(source))
-    assert outcome.reason in ("target", "horizon")
-    if outcome.reason == "target":
-        assert outcome.exit_ms < follow_grid(opportunity, entry.as_of_ms)[-1]
+    assert outcome.reason == "target"
+    assert outcome.exit_ms < follow_grid(opportunity, entry.as_of_ms)[-1]
 
 
 def test_a_short_perp_receives_positive_funding(source: SyntheticSource) -> None:

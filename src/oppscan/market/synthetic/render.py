@@ -30,7 +30,9 @@ _YEAR_MS = 365.0 * 86_400_000
 _MIN_IV = 0.05
 
 
-def render_snapshot(draft: MarketDraft, source: str) -> MarketSnapshot:
+def render_snapshot(draft: MarketDraft, source: str, *, bars: bool = True) -> MarketSnapshot:
+    """The snapshot of ``draft``; without its bars when ``bars`` is False (a state to trade
+    on, not to scan: the forward tests' later marks)."""
     rng = np.random.default_rng([draft.seed, 2, draft.as_of_ms // 60_000])
     symbols = [s for s in draft.symbols if s in draft.last_price]
     return MarketSnapshot(
@@ -38,7 +40,7 @@ def render_snapshot(draft: MarketDraft, source: str) -> MarketSnapshot:
         as_of_ms=draft.as_of_ms,
         exchanges=tuple(draft.exchanges),
         symbols=tuple(symbols),
-        ohlcv=_render_bars(draft, symbols),
+        ohlcv=_render_bars(draft, symbols) if bars else {},
         tickers=_render_tickers(draft, symbols),
         books=_render_books(draft, symbols, rng),
         funding=_render_funding(draft, symbols),

@@ -61,10 +61,10 @@ class SyntheticSource:
             plant_all(draft)
         return draft
 
-    def build(self, as_of_ms: int = DEFAULT_AS_OF_MS) -> MarketSnapshot:
+    def build(self, as_of_ms: int = DEFAULT_AS_OF_MS, *, bars: bool = True) -> MarketSnapshot:
         """The snapshot, synchronously and without latency (tests, benchmarks, recording)."""
         self._last_as_of_ms = as_of_ms
-        return render_snapshot(self.draft(as_of_ms), self.name)
+        return render_snapshot(self.draft(as_of_ms), self.name, bars=bars)
 
     async def fetch(self, as_of_ms: int) -> MarketSnapshot:
         if self.latency_ms > 0:
