@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.run import machine
-from oppscan.evaluation.follow import HORIZON_MS, STEP_MS
-from oppscan.evaluation.run import Evaluation, evaluate, is_hit, summary
+from oppscan.evaluation.follow import STEP_MS
+from oppscan.evaluation.run import Evaluation, evaluate_many, is_hit, summary
 
 HELD_OUT_SEEDS = (101, 202, 303, 404)
 START_MS = 1_767_312_000_000  # 2026-01-02 00:00 UTC
@@ -50,6 +50,77 @@ def strategy_table(rows: dict[str, dict[str, Any]]) -> str:
             f"{_num(r['mean_confidence'])} | {_num(r['brier'])} | "
             f"{_num(r['mean_hold_hours'], 1)} | {_num(r['published_for_minutes'], 0)} |"
         )
+    return "\n".join(lines)
+
+
+def reduction_table(rows: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| strategy | published | per scan | followed | mean risk removed (USD) | "
+        "predicted P&L (USD) | realised P&L (USD) | ended profitable | mean confidence |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for sid, r in rows.items():
+        lines.append(
+            f"| {sid} | {r['published']} | {r['per_scan']:.2f} | {r['followed']} | "
+            f"{_num(r['mean_risk_reduction_usd'], 2)} | {_num(r['predicted_mean_pnl_usd'], 2)} | "
+            f"{_num(r['realised_mean_pnl_usd'], 2)} | {_pct(r['hit_rate'])} | "
+            f"{_num(r['mean_confidence'])} |"
+        )
+    return "\n".join(lines)
+
+
+MIN_PUBLISHED = 30  # a strategy publishing fewer is not judged on its mean
+MAX_CONTROL_PER_SCAN = 0.05
+MIN_BUCKET = 30
+MAX_CALIBRATION_GAP = 0.10
+MIN_BRIER_GAIN = 0.20
+
+
+def checks(planted: dict[str, Any], control: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The issue's bar, measured: (what, the figures, whether it holds)."""
+    out = []
+    for sid, r in planted["strategies"].items():
+        if r["published"] >= MIN_PUBLISHED:
+            mean = r["realised_mean_return"]
+            ok = mean is not None and mean > 0
+            out.append((f"{sid}: realised mean > 0 (planted)", _pct(mean), ok))
+    for sid, r in control["strategies"].items():
+        mean = r["realised_mean_return"]
+        quiet = r["per_scan"] < MAX_CONTROL_PER_SCAN and (mean is None or mean <= 0)
+        out.append(
+            (
+                f"{sid}: control < {MAX_CONTROL_PER_SCAN} per scan, realised mean <= 0",
+                f"{r['per_scan']:.3f} per scan, {_pct(mean) or 'none followed'}",
+                quiet,
+            )
+        )
+    for name, s in (("planted", planted), ("control", control)):
+        for b in s["calibration"]:
+            if b["n"] >= MIN_BUCKET:
+                gap = abs(b["mean_confidence"] - b["hit_rate"])
+                out.append(
+                    (
+                        f"{name} bucket {b['low']:.1f}-{b['high']:.1f}: |confidence - hit rate| "
+                        f"<= {MAX_CALIBRATION_GAP}",
+                        f"{gap:.3f} (n {b['n']})",
+                        gap <= MAX_CALIBRATION_GAP,
+                    )
+                )
+        if s["brier"] is not None and s["base_rate_brier"]:
+            gain = 1 - s["brier"] / s["base_rate_brier"]
+            out.append(
+                (
+                    f"{name}: Brier at least {MIN_BRIER_GAIN:.0%} below the base rate's",
+                    f"{s['brier']:.3f} against {s['base_rate_brier']:.3f} ({gain:.0%} below)",
+                    gain >= MIN_BRIER_GAIN,
+                )
+            )
+    return out
+
+
+def checks_table(rows: list[tuple[str, str, bool]]) -> str:
+    lines = ["| what | measured | holds |", "|---|---|---|"]
+    lines += [f"| {what} | {figures} | {'yes' if ok else '**no**'} |" for what, figures, ok in rows]
     return "\n".join(lines)
 
 
@@ -141,22 +212,17 @@ def write(doc: Path, seeds: tuple[int, ...], hours: float, every: int) -> dict[s
     planted_runs: list[Evaluation] = []
     control_runs: list[Evaluation] = []
     seconds: dict[str, float] = {}
-    for seed in seeds:
-        for is_control in (False, True):
-            t0 = time.perf_counter()
-            run = evaluate(seed, START_MS, hours, every, control=is_control)
-            seconds[f"{seed}{' control' if is_control else ''}"] = time.perf_counter() - t0
-            (control_runs if is_control else planted_runs).append(run)
+    for run, took in evaluate_many(seeds, START_MS, hours, every):
+        seconds[f"{run.seed}{' control' if run.control else ''}"] = took
+        (control_runs if run.control else planted_runs).append(run)
     planted, control = merged(planted_runs), merged(control_runs)
     s_planted, s_control = summary(planted), summary(control)
     images = plots(planted, s_planted, doc.parent / "signal-quality")
     unfollowable = sum(1 for f in planted.followed if f.outcome is None)
     when = datetime.fromtimestamp(START_MS / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
-    horizons = ", ".join(
-        f"{k}: {HORIZON_MS[k] // 3_600_000} h, marked every {STEP_MS[k] // 60_000} min"
-        for k in HORIZON_MS
-    )
+    steps = ", ".join(f"{k}: every {STEP_MS[k] // 60_000} min" for k in STEP_MS)
     hits = [is_hit(f) for f in planted.followed if f.outcome is not None]
+    bar = checks(s_planted, s_control)
     text = f"""# Signal quality: what oppscan's signals went on to do
 
 Written by `make eval` (`python -m benchmarks.signal_quality`) on
@@ -178,9 +244,9 @@ measured; nothing is tuned to look good. Read them as the state of the scanners 
 - **Following.** Every published opportunity is traded as stated: entered at its legs' stated
   prices and sizes with each leg's fee, marked on the later snapshots of the same market at
   what closing every leg would fetch (books walked at size, option and future quotes, perp
-  marks and funding), and exited at its target or stop on the main instrument, else at its
-  horizon. Until opportunities state a horizon of their own (the "honest numbers" issue), it
-  comes from `estimated_timeframe` ({horizons}).
+  marks and funding), and exited at its target or stop on the main instrument, else at the
+  first mark at or after its own `horizon_seconds`. Marks are taken on a grid set by the
+  horizon's `estimated_timeframe` ({steps}).
   A trade is a *hit* when it ends profitable
   after every cost. Returns are on the opportunity's `required_capital_usd`; "predicted" is
   `profit_potential_usd / required_capital_usd`.
@@ -209,6 +275,11 @@ or no capital stated). Strategy failures: {s_planted["failures"] or "none"}.
 
 {strategy_table(s_planted["strategies"])}
 
+Suggestions that reduce risk (hedges, trims, risk-parity rebalances) are not trades for a
+return: they are shown apart, with the tail loss they claimed to remove and what they cost.
+
+{reduction_table(s_planted["risk_reductions"])}
+
 Calibration (all strategies): Brier {_num(s_planted["brier"])} against
 {_num(s_planted["base_rate_brier"])} for the base rate.
 
@@ -225,10 +296,23 @@ strategy failures: {s_control["failures"] or "none"}.
 
 {strategy_table(s_control["strategies"])}
 
+{reduction_table(s_control["risk_reductions"])}
+
 Calibration: Brier {_num(s_control["brier"])} against {_num(s_control["base_rate_brier"])} for
 the base rate.
 
 {calibration_table(s_control["calibration"])}
+
+## The bar ("honest numbers")
+
+Every strategy publishing at least {MIN_PUBLISHED} trades has a positive realised mean on the
+planted markets; on the control markets every strategy publishes fewer than
+{MAX_CONTROL_PER_SCAN} trades per scan, whose realised mean is not positive; in every confidence
+bucket of at least {MIN_BUCKET} trades the mean confidence is within {MAX_CALIBRATION_GAP} of the
+hit rate; the Brier score is at least {MIN_BRIER_GAIN:.0%} below the base rate's.
+{sum(ok for *_, ok in bar)} of {len(bar)} hold.
+
+{checks_table(bar)}
 
 ## Reproduce
 
@@ -242,7 +326,7 @@ Run time: {time.perf_counter() - started:.0f} s in all; per run (seed, market):
 {", ".join(f"{k}: {v:.0f} s" for k, v in seconds.items())}.
 """
     doc.write_text(text)
-    return {"planted": s_planted, "control": s_control, "seconds": seconds}
+    return {"planted": s_planted, "control": s_control, "seconds": seconds, "bar": bar}
 
 
 def main() -> None:

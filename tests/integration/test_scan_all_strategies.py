@@ -95,8 +95,11 @@ def check(view: ScanView, opportunities: list[Opportunity]) -> None:
     for o in opportunities:
         assert o.strategy_id in catalog
         assert 0.0 <= o.confidence_score <= 1.0, o
-        assert o.net_edge_bps > 0, o
-        assert o.profit_potential_usd > 0, o
+        assert o.horizon_seconds > 0 and o.required_capital_usd > 0, o
+        if o.risk_reduction_usd > 0:  # a hedge, a trim: it costs less than the risk it removes
+            assert o.risk_reduction_usd > -o.profit_potential_usd, o
+        else:
+            assert o.net_edge_bps > 0 and o.profit_potential_usd > 0, o
         assert isinstance(o.risk_level, RiskLevel), o
         assert o.evidence, o
         assert o.data_as_of == iso_ms(PINNED_MS - PINNED_MS % 60_000), o

@@ -165,8 +165,9 @@ async def results(
     sort: Annotated[
         Literal["score", "profit", "confidence"],
         Query(
-            description="score: risk-adjusted edge (net_edge_bps x confidence / (1 + risk "
-            "rank)); profit: profit_potential_usd; confidence: confidence_score; best first"
+            description="score: risk-adjusted edge (net_edge_bps x confidence / sqrt(horizon "
+            "in days, at least 1/24) / (1 + risk rank)); profit: profit_potential_usd; "
+            "confidence: confidence_score; best first"
         ),
     ] = "score",
     limit: Annotated[int, Query(ge=1, le=1000, description="page size")] = 100,

@@ -18,7 +18,8 @@ from oppscan.domain.models import TERMINAL_SCAN_STATUSES, Opportunity, ScanStatu
 TERMINAL = frozenset(status.value for status in TERMINAL_SCAN_STATUSES)
 FINISHED = frozenset({ScanStatus.COMPLETE.value, ScanStatus.PARTIAL.value})
 SCORE_MEANING = (
-    "score = net edge bps × confidence ÷ (1 + risk step: low 0, medium 1, high 2, very_high 3)"
+    "score = net edge bps × confidence ÷ √(horizon in days, at least 1 h) ÷ (1 + risk step: "
+    "low 0, medium 1, high 2, very_high 3)"
 )
 TARGET_MEANING = "target = the take-profit price, else the planned exit price"
 

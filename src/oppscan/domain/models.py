@@ -98,10 +98,24 @@ class Opportunity(BaseModel):
         ge=0.0, le=1.0, description="0..1, from the evidence; ranks, not yet a probability"
     )
     risk_level: RiskLevel
-    estimated_timeframe: str = Field(description="minutes | hours | days | weeks")
+    horizon_seconds: int = Field(
+        gt=0, description="how long the trade is meant to be held, seconds; every return is over it"
+    )
+    estimated_timeframe: str = Field(
+        description="horizon_seconds in words: minutes (< 2 h) | hours (< 2 d) | days (< 14 d) "
+        "| weeks"
+    )
     net_edge_bps: float = Field(
-        description="edge after fees and slippage, basis points; its basis and horizon differ "
-        "by strategy (see docs/api.md)"
+        description="expected net return on required_capital_usd over horizon_seconds, basis "
+        "points: profit_potential_usd / required_capital_usd x 10,000"
+    )
+    annualized_return_pct: float = Field(
+        description="net_edge_bps scaled to a year, simple (not compounded), percent"
+    )
+    risk_reduction_usd: float = Field(
+        default=0.0,
+        description="for a suggestion that reduces risk (a hedge, a sale, a rebalance): the "
+        "loss it takes out of the portfolio's tail, USD; 0 for a trade",
     )
     capacity_usd: float = Field(
         default=0.0, description="size the book absorbs before the edge is gone, USD"
@@ -117,9 +131,10 @@ class Opportunity(BaseModel):
 
     @property
     def rank_score(self) -> float:
-        """Risk-adjusted net edge: what the results are ranked by."""
-        penalty = 1.0 + RISK_ORDER[self.risk_level]
-        return self.net_edge_bps * self.confidence_score / penalty
+        """What the results are ranked by: ``rank_score(...)`` of this opportunity's numbers."""
+        return rank_score(
+            self.net_edge_bps, self.confidence_score, self.horizon_seconds, self.risk_level
+        )
 
     def non_finite_field(self) -> str | None:
         """The first number that is not finite (inf or nan), by name; None when all are.
@@ -138,6 +153,35 @@ class Opportunity(BaseModel):
         return None if math.isfinite(self.rank_score) else "rank_score"
 
 
+DAY_SECONDS = 86_400
+MIN_RANK_HORIZON_SECONDS = 3_600
+
+
+def rank_score(
+    net_edge_bps: float, confidence: float, horizon_seconds: float, risk_level: RiskLevel
+) -> float:
+    """One risk-adjusted score for every strategy (docs/api.md, "Ranking").
+
+    The edge is over the trade's own horizon, and a trade's risk grows like the square root of
+    time held, so the edge per square root of a day compares a ten-minute scalp with a month's
+    carry (the horizon counted as at least an hour). It is weighted by the confidence and
+    divided by one plus the risk level's rank (low 0 .. very high 3).
+    """
+    days = max(horizon_seconds, MIN_RANK_HORIZON_SECONDS) / DAY_SECONDS
+    return net_edge_bps * confidence / math.sqrt(days) / (1.0 + RISK_ORDER[risk_level])
+
+
+def timeframe_of(horizon_seconds: float) -> str:
+    """``estimated_timeframe``'s word for a horizon."""
+    if horizon_seconds < 2 * 3_600:
+        return "minutes"
+    if horizon_seconds < 2 * DAY_SECONDS:
+        return "hours"
+    if horizon_seconds < 14 * DAY_SECONDS:
+        return "days"
+    return "weeks"
+
+
 # The numbers of an opportunity, in the order they are checked (the Redis store's completion
 # script checks the same ones, in the same order).
 NUMBER_FIELDS = (
@@ -149,6 +193,8 @@ NUMBER_FIELDS = (
     "required_capital_usd",
     "confidence_score",
     "net_edge_bps",
+    "annualized_return_pct",
+    "risk_reduction_usd",
     "capacity_usd",
 )
 

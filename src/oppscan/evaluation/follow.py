@@ -8,11 +8,10 @@ price across the spot half spread; a future and an option at their quotes, an op
 strike the chain's window no longer shows at the implied vol of the nearest shown strike; an
 expired one settles at intrinsic value against the underlying's mid), closing fees included,
 with perp funding accrued in between. The trade exits at the first moment its main price reaches
-its target or its stop, else at its horizon.
+its target or its stop, else at the first mark at or after its ``horizon_seconds``.
 
-Until opportunities state their own horizon, it comes from ``estimated_timeframe``
-(``HORIZON_MS``), and the marks are taken on a grid of ``STEP_MS`` aligned to the epoch, so that
-every opportunity of a run shares the same later snapshots.
+The marks are taken on a grid of ``STEP_MS`` (by the horizon's ``estimated_timeframe``) aligned
+to the epoch, so that every opportunity of a run shares the same later snapshots.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from oppscan.strategies.options_math import option_fee, option_symbol
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 24 * HOUR_MS
-HORIZON_MS = {"minutes": HOUR_MS, "hours": DAY_MS, "days": 7 * DAY_MS, "weeks": 28 * DAY_MS}
 STEP_MS = {"minutes": 5 * MINUTE_MS, "hours": HOUR_MS, "days": 4 * HOUR_MS, "weeks": DAY_MS}
 # Targets and stops are prices of the main instrument when the entry price is within this
 # fraction of its mid; otherwise (an option premium, a spread) only the horizon applies.
@@ -72,7 +70,7 @@ def follow_grid(opportunity: Opportunity, entry_ms: int) -> list[int]:
 
 
 def horizon_ms(opportunity: Opportunity) -> int:
-    return HORIZON_MS.get(opportunity.estimated_timeframe, DAY_MS)
+    return opportunity.horizon_seconds * 1000
 
 
 def follow(opportunity: Opportunity, entry: MarketSnapshot, later: Later) -> Outcome:

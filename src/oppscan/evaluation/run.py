@@ -15,9 +15,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import os
 import statistics
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -149,6 +152,24 @@ def evaluate_recorded(
     return result
 
 
+def evaluate_many(
+    seeds: Iterable[int], start_ms: int, hours: float, every_minutes: int
+) -> list[tuple[Evaluation, float]]:
+    """``evaluate`` on each seed's planted and control market, one process per core; each run
+    with the seconds it took, in (seed, planted then control) order."""
+    jobs = [(seed, control, start_ms, hours, every_minutes) for seed in seeds for control in
+            (False, True)]  # fmt: skip
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(_timed_run, jobs))
+
+
+def _timed_run(job: tuple[int, bool, int, float, int]) -> tuple[Evaluation, float]:
+    seed, control, start_ms, hours, every = job
+    started = time.perf_counter()
+    run = evaluate(seed, start_ms, hours, every, control=control)
+    return run, time.perf_counter() - started
+
+
 def _scan_all(
     result: Evaluation,
     snapshots: Iterator[MarketSnapshot],
@@ -185,10 +206,15 @@ def summary(evaluation: Evaluation) -> dict[str, Any]:
     """The evaluation as the JSON object ``oppscan evaluate --json`` prints."""
     traded = [f for f in evaluation.followed if f.outcome is not None]
     by_strategy: dict[str, list[Followed]] = defaultdict(list)
+    reducing: dict[str, list[Followed]] = defaultdict(list)
     for f in evaluation.followed:
-        by_strategy[f.opportunity.strategy_id].append(f)
+        is_reduction = f.opportunity.risk_reduction_usd > 0
+        (reducing if is_reduction else by_strategy)[f.opportunity.strategy_id].append(f)
     strategies = {
         sid: _strategy_row(items, evaluation) for sid, items in sorted(by_strategy.items())
+    }
+    risk_reductions = {
+        sid: _reduction_row(items, evaluation) for sid, items in sorted(reducing.items())
     }
     hits = [is_hit(f) for f in traded]
     confidences = [f.opportunity.confidence_score for f in traded]
@@ -203,6 +229,7 @@ def summary(evaluation: Evaluation) -> dict[str, Any]:
         "scans": evaluation.scans,
         "published_per_scan": len(evaluation.followed) / max(evaluation.scans, 1),
         "strategies": strategies,
+        "risk_reductions": risk_reductions,
         "calibration": calibration(confidences, hits),
         "brier": _brier(confidences, hits),
         "base_rate_brier": _brier([base_rate] * len(hits), hits),
@@ -239,6 +266,22 @@ def _strategy_row(items: list[Followed], evaluation: Evaluation) -> dict[str, An
         "mean_hold_hours": _mean(held),
         "published_for_minutes": _persistence(items, evaluation.every_minutes),
         "exits": _counts(f.outcome.reason for f in traded if f.outcome is not None),
+    }
+
+
+def _reduction_row(items: list[Followed], evaluation: Evaluation) -> dict[str, Any]:
+    """Suggestions that reduce risk are not trades for a return: what they claimed to remove,
+    and what they cost when followed."""
+    traded = [f for f in items if f.outcome is not None]
+    return {
+        "published": len(items),
+        "per_scan": len(items) / max(evaluation.scans, 1),
+        "followed": len(traded),
+        "mean_risk_reduction_usd": _mean([f.opportunity.risk_reduction_usd for f in items]),
+        "predicted_mean_pnl_usd": _mean([f.opportunity.profit_potential_usd for f in items]),
+        "realised_mean_pnl_usd": _mean([f.outcome.pnl_usd for f in traded if f.outcome]),
+        "hit_rate": _mean([float(is_hit(f)) for f in traded]),
+        "mean_confidence": _mean([f.opportunity.confidence_score for f in traded]),
     }
 
 

@@ -9,6 +9,7 @@ catalog in ``registry``; neither is imported here, so importing this package sta
 """
 
 from oppscan.strategies.base import (
+    YEAR_SECONDS,
     DataKind,
     Strategy,
     StrategyInfo,
@@ -29,6 +30,7 @@ from oppscan.strategies.costs import (
 )
 
 __all__ = [
+    "YEAR_SECONDS",
     "DataKind",
     "Execution",
     "LiquidityGates",

@@ -12,9 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from oppscan.domain.errors import NonFiniteValue
-from oppscan.domain.models import Leg, Opportunity, Portfolio, RiskLevel
+from oppscan.domain.models import (
+    Leg,
+    Opportunity,
+    Portfolio,
+    RiskLevel,
+    timeframe_of,
+)
 from oppscan.market.snapshot import MarketSnapshot
+from oppscan.strategies.calibration import CALIBRATION
 
 # The kinds of market data a strategy can ask the snapshot for.
 DataKind = Literal["ohlcv", "tickers", "order_books", "funding", "futures", "options", "fees"]
@@ -45,6 +54,21 @@ class Strategy(Protocol):
     def scan(self, market: MarketSnapshot, request: StrategyRequest) -> list[Opportunity]: ...
 
 
+YEAR_SECONDS = 365 * 86_400
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays made Python numbers and lists, so that the
+    evidence always serialises (a numpy bool in it once failed a whole strategy's results)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic | np.ndarray):
+        return _plain(value.tolist()) if isinstance(value, np.ndarray) else value.item()
+    return value
+
+
 def iso_ms(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
 
@@ -69,10 +93,10 @@ def build_opportunity(
     required_capital_usd: float,
     confidence: float,
     risk_level: RiskLevel,
-    timeframe: str,
-    net_edge_bps: float,
+    horizon_seconds: float,
     valid_for_ms: int,
     evidence: dict[str, Any],
+    risk_reduction_usd: float = 0.0,
     stop_loss: float | None = None,
     take_profit: float | None = None,
     capacity_usd: float = 0.0,
@@ -80,11 +104,28 @@ def build_opportunity(
     metadata: dict[str, Any] | None = None,
     key: object = None,
 ) -> Opportunity:
-    """One way to make an opportunity: timestamps from the snapshot, confidence clamped to 0..1.
+    """One way to make an opportunity: timestamps from the snapshot, confidence clamped to 0..1,
+    and the edge fields derived here, so that every strategy states them on one basis.
+
+    ``profit_potential_usd`` is the trade's expected profit after every cost over
+    ``horizon_seconds``, at its stated size, on ``required_capital_usd`` (which must be > 0):
+    ``net_edge_bps`` and ``annualized_return_pct`` are that return, never a strategy's own figure.
+    A suggestion that reduces risk states the tail loss it removes in ``risk_reduction_usd``,
+    never in the profit.
+
+    ``confidence`` is the strategy's model score (0..1, from its evidence); the opportunity's
+    ``confidence_score`` is that score calibrated to a probability (``calibration``), and the
+    score itself stays in the evidence as ``model_score``.
 
     Raises ``NonFiniteValue`` (naming the number and the symbol) if a number is inf or nan,
     checked before the clamp and the rounding could hide one.
     """
+    if not required_capital_usd > 0:
+        raise ValueError(f"{info.id}: required_capital_usd must be > 0 ({symbol})")
+    if not horizon_seconds >= 1:
+        raise ValueError(f"{info.id}: horizon_seconds must be >= 1 ({symbol})")
+    net_return = profit_potential_usd / required_capital_usd
+    score = min(1.0, max(0.0, float(confidence)))
     numbers = {
         "entry_price": entry_price,
         "exit_price": exit_price,
@@ -93,7 +134,8 @@ def build_opportunity(
         "profit_potential_usd": profit_potential_usd,
         "required_capital_usd": required_capital_usd,
         "confidence_score": confidence,
-        "net_edge_bps": net_edge_bps,
+        "net_edge_bps": net_return * 1e4,
+        "risk_reduction_usd": risk_reduction_usd,
         "capacity_usd": capacity_usd,
     }
     for field, value in numbers.items():
@@ -113,13 +155,16 @@ def build_opportunity(
         take_profit=None if take_profit is None else float(take_profit),
         profit_potential_usd=round(float(profit_potential_usd), 2),
         required_capital_usd=round(float(required_capital_usd), 2),
-        confidence_score=round(min(1.0, max(0.0, float(confidence))), 4),
+        confidence_score=round(CALIBRATION.probability(info.id, score), 4),
         risk_level=risk_level,
-        estimated_timeframe=timeframe,
-        net_edge_bps=round(float(net_edge_bps), 2),
+        horizon_seconds=round(horizon_seconds),
+        estimated_timeframe=timeframe_of(horizon_seconds),
+        net_edge_bps=round(float(net_return * 1e4), 2),
+        annualized_return_pct=round(float(net_return * YEAR_SECONDS / horizon_seconds * 100), 2),
+        risk_reduction_usd=round(float(risk_reduction_usd), 2),
         capacity_usd=round(float(capacity_usd), 2),
         legs=legs or [],
-        evidence=evidence,
+        evidence={**_plain(evidence), "model_score": round(score, 4)},
         data_as_of=iso_ms(market.as_of_ms),
         expires_at=iso_ms(market.as_of_ms + valid_for_ms),
         discovered_at=iso_ms(market.as_of_ms),

@@ -31,9 +31,11 @@ def source() -> SyntheticSource:
 
 
 def test_the_grid_is_aligned_and_covers_the_horizon() -> None:
-    grid = follow_grid(an_opportunity(estimated_timeframe="hours"), DEFAULT_AS_OF_MS + 61_000)
+    opportunity = an_opportunity(horizon_seconds=20 * 3_600, estimated_timeframe="hours")
+    grid = follow_grid(opportunity, DEFAULT_AS_OF_MS + 61_000)
     assert grid[0] == DEFAULT_AS_OF_MS + HOUR and all(t % HOUR == 0 for t in grid)
-    assert grid[-1] >= DEFAULT_AS_OF_MS + 61_000 + 24 * HOUR
+    # Through the opportunity's own horizon: the last mark is the first at or after it.
+    assert grid[-1] >= DEFAULT_AS_OF_MS + 61_000 + 20 * HOUR > grid[-2]
 
 
 def test_a_spot_buy_with_no_target_in_reach_exits_at_its_horizon_net_of_costs(

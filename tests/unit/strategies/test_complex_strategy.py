@@ -69,6 +69,14 @@ def test_a_cheap_far_option_makes_a_long_calendar() -> None:
     assert (near.side, far.side) == ("sell", "buy")
     assert near.symbol.split("-")[2] == far.symbol.split("-")[2] == "90000"
     assert near.symbol.split("-")[1] < far.symbol.split("-")[1]
+    # Its loss is capped at the debit (the far option cannot be worth less than nothing): it
+    # was labelled unbounded, and margined at the far leg's whole price.
+    ev = cal.evidence
+    assert ev["max_loss_unbounded"] is False and cal.risk_level == "medium"
+    debit = ev["net_premium_per_unit"] + ev["fees_per_unit"]
+    assert ev["capital_per_unit"] == pytest.approx(debit, rel=0.02)
+    assert cal.required_capital_usd == pytest.approx(ev["max_loss_usd"], rel=1e-3)
+    assert cal.horizon_seconds == pytest.approx(ev["days_to_first_expiry"] * 86_400, abs=1)
 
 
 def test_rich_atm_pair_sells_a_straddle_with_unbounded_risk() -> None:

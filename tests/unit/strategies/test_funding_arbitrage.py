@@ -26,7 +26,9 @@ def test_high_funding_is_collected_spot_long_perp_short() -> None:
     # 0.1% per 8h = 21 payments in 7 days = 210 bps, less 4 taker fees (20 bps) and spreads.
     assert opp.evidence["funding_income_bps"] == pytest.approx(210.0)
     assert opp.evidence["funding_annualised"] == pytest.approx(0.001 * 3 * 365)
-    assert 180 < opp.net_edge_bps < 190
+    # ... over the week, on the required capital: the notional and a third of it as perp margin.
+    assert 180 * 3 / 4 < opp.net_edge_bps < 190 * 3 / 4
+    assert opp.horizon_seconds == 7 * 86_400
     assert [(leg.side, leg.instrument) for leg in opp.legs] == [("buy", "spot"), ("sell", "perp")]
     assert opp.profit_potential_usd > 0 and opp.capacity_usd > 0
     assert opp.required_capital_usd <= REQUEST.capital_usd + 1e-6

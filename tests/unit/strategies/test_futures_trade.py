@@ -31,7 +31,10 @@ def test_strong_uptrend_is_traded_long_with_safe_leverage() -> None:
     assert ev["liquidation_price"] < opp.stop_loss
     # A long pays positive funding for the 3-day hold: 9 payments of 0.01%.
     assert ev["funding_cost_bps"] == pytest.approx(9.0)
-    assert opp.net_edge_bps == pytest.approx(ev["expected_move_bps"] - ev["cost_bps"], abs=0.01)
+    # The move is on the notional; the edge is on the margin: the leverage times the move.
+    net_on_notional = ev["expected_move_bps"] - ev["cost_bps"]
+    assert opp.net_edge_bps == pytest.approx(net_on_notional * ev["leverage"], rel=1e-3)
+    assert opp.horizon_seconds == 3 * 86_400
     assert opp.required_capital_usd == pytest.approx(ev["notional_usd"] / ev["leverage"], rel=1e-3)
     assert opp.legs[0].instrument == "perp"
 
@@ -62,6 +65,7 @@ def test_rich_basis_is_a_cash_and_carry() -> None:
     # 20% a year for 90 days, less 4% risk-free, 4 fills of 5 bps and the spot spread.
     expected = (0.20 - 0.04) * 90 / 365 * 1e4 - 20 - 2
     assert opp.net_edge_bps == pytest.approx(expected, abs=3)
+    assert opp.horizon_seconds == pytest.approx(90 * 86_400, abs=1)  # held to settlement
     assert [(leg.side, leg.instrument) for leg in opp.legs] == [("buy", "spot"), ("sell", "future")]
 
 

@@ -43,9 +43,11 @@ def test_each_holding_gets_a_same_asset_perp_hedge() -> None:
         assert ev["hedge_ratio"] == pytest.approx(1.0)
         assert ev["variance_reduction"] == pytest.approx(1.0)
         assert ev["cvar95_hedged_usd"] < ev["cvar95_unhedged_usd"]
-        assert opp.profit_potential_usd == pytest.approx(
-            ev["cvar95_unhedged_usd"] - ev["cvar95_hedged_usd"] - ev["cost_usd"], abs=0.01
+        # The tail loss removed is the risk reduction; the hedge's own P&L is minus its cost.
+        assert opp.risk_reduction_usd == pytest.approx(
+            ev["cvar95_unhedged_usd"] - ev["cvar95_hedged_usd"], abs=0.01
         )
+        assert opp.profit_potential_usd == pytest.approx(-ev["cost_usd"], abs=0.01)
         # The hedge is 1:1 in value: size * price = holding value.
         assert opp.legs[0].size * opp.legs[0].price == pytest.approx(ev["holding_value_usd"])
 

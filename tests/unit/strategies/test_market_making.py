@@ -22,9 +22,13 @@ def test_quotes_inside_a_wide_spread_over_a_deep_book() -> None:
     ev = opp.evidence
     assert ev["maker_fees_bps"] == pytest.approx(16.0)
     assert ev["quoted_spread_bps"] == pytest.approx(32.0)
-    assert opp.net_edge_bps == pytest.approx(
-        ev["quoted_spread_bps"] - ev["maker_fees_bps"] - ev["adverse_selection_bps"], abs=0.01
-    )
+    round_trip = ev["quoted_spread_bps"] - ev["maker_fees_bps"] - ev["adverse_selection_bps"]
+    assert ev["round_trip_bps"] == pytest.approx(round_trip, abs=1e-3)
+    # One round trip, earned on one side's size, while both sides' capital is tied up.
+    assert opp.net_edge_bps == pytest.approx(round_trip / 2, abs=0.01)
+    assert opp.horizon_seconds == pytest.approx(2 * ev["fill_minutes"] * 60, abs=1)
+    # The stop sits below our own bid: inventory bought there is cut on a further fall.
+    assert opp.stop_loss is not None and opp.stop_loss < opp.legs[0].price
     assert [leg.side for leg in opp.legs] == ["buy", "sell"]
     assert opp.legs[0].price < opp.legs[1].price
     assert opp.required_capital_usd <= 10_000

@@ -200,7 +200,11 @@ def test_portfolio_scanners_on_the_synthetic_market(planted: list[Scanned]) -> N
 
         for o in [*hedges, *risks, *rebalances]:
             json.dumps(o.evidence, allow_nan=False)
-            assert o.profit_potential_usd > 0 and 0 <= o.confidence_score <= 1
+            assert 0 <= o.confidence_score <= 1
+            if o.opportunity_type == "rebalance_max_sharpe":
+                assert o.profit_potential_usd > 0 and o.risk_reduction_usd == 0
+            else:  # a risk reduction: what it removes exceeds what it costs
+                assert o.risk_reduction_usd > max(0.0, -o.profit_potential_usd)
         for o in rebalances:
             for key in ("current_weights", "target_weights"):
                 assert sum(o.evidence[key].values()) == pytest.approx(1.0)

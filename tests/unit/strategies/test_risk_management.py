@@ -61,10 +61,9 @@ def test_concentrated_portfolio_is_trimmed_and_hedged() -> None:
     for opp in found.values():
         ev = opp.evidence
         assert ev["after"]["cvar95_hist"] < ev["cvar95_hist"]
-        assert opp.profit_potential_usd == pytest.approx(
-            ev["tail_loss_avoided_usd"] - ev["cost_usd"], abs=0.01
-        )
-        assert opp.profit_potential_usd > 0
+        assert opp.risk_reduction_usd == pytest.approx(ev["tail_loss_avoided_usd"], abs=0.01)
+        assert opp.profit_potential_usd == pytest.approx(-ev["cost_usd"], abs=0.01)
+        assert opp.risk_reduction_usd > ev["cost_usd"]
     hedge = found["portfolio_hedge"]
     assert hedge.legs[0].instrument == "perp" and hedge.legs[0].side == "sell"
     assert 0 < hedge.evidence["variance_reduction"] < 1

@@ -21,7 +21,7 @@ import numpy as np
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import MarketSnapshot
-from oppscan.strategies import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies import YEAR_SECONDS, StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.options_math import (
     ChainModel,
     model_chain,
@@ -31,7 +31,8 @@ from oppscan.strategies.options_math import (
 
 OPTIONS_VOLUME_SHARE = 0.002  # capacity: this share of the underlying's daily volume
 CALENDAR_STRIKE_TOLERANCE = 0.03  # log distance between the two expiries' strikes
-PAYOFF_GRID = np.exp(np.linspace(np.log(0.2), np.log(3.0), 600))  # spot / spot now
+# Spot / spot now at the first expiry: from near zero (a put's worst case) to ten times today.
+PAYOFF_GRID = np.exp(np.linspace(np.log(1e-4), np.log(10.0), 800))
 
 INFO = StrategyInfo(
     id="complex_strategy",
@@ -179,10 +180,10 @@ def _opportunity(
     chain, rate = cm.chain, market.risk_free_rate
     spots, pnl, first_years = _payoff(cm, structure, rate)
     max_profit, worst = float(pnl.max()), float(pnl.min())
-    # A payoff still falling at either end of the grid has no floor: naked short options.
-    unbounded = bool(pnl[-1] < pnl[-2] - 1e-9 and pnl[-1] <= worst + 1e-9) or bool(
-        pnl[0] < pnl[1] - 1e-9 and pnl[0] <= worst + 1e-9
-    )
+    # Spot cannot fall below zero, so only calls can lose without bound: a structure that is
+    # short calls on balance (counted over every expiry) loses more the higher spot goes.
+    # Calendars and spreads, whose long calls cover their short ones, are bounded.
+    unbounded = bool(sum(q for i, q in structure.legs if chain.is_call[i]) < 0)
     idx = [i for i, _ in structure.legs]
     if unbounded:
         shorts = [(i, -q) for i, q in structure.legs if q < 0]
@@ -195,10 +196,11 @@ def _opportunity(
         )
         capital = float((margin * np.array([q for _, q in shorts])).sum())
     else:
-        # Defined risk is margined at the max loss; a structure that cannot lose (a quote so far
-        # off that the debit turned into a credit) still has to pay for the legs it buys.
+        # Defined risk is margined at the max loss (a long calendar: its debit and fees); a
+        # structure that cannot lose (a quote so far off that the debit turned into a credit)
+        # still has to pay for the legs it buys.
         bought = sum(q * (chain.asks[i] + cm.fee[i]) for i, q in structure.legs if q > 0)
-        capital = max(-worst, float(bought))
+        capital = -worst if worst < 0 else float(bought)
     budget = min(request.capital_usd, capacity)
     units = budget / capital
     profit = units * edge
@@ -229,7 +231,7 @@ def _opportunity(
     breakevens = _breakevens(spots, pnl)
     payoff_facts = {
         "max_profit_usd": max_profit * units,
-        # Unbounded: the worst loss seen on the grid (spot from 0.2x to 3x today).
+        # Unbounded: the worst loss seen on the grid (spot up to 10x today).
         "max_loss_usd": -worst * units,
         "max_loss_unbounded": unbounded,
         "breakevens": breakevens,
@@ -248,8 +250,7 @@ def _opportunity(
         # The edge in units of the spreads it had to cross: a thin edge is likelier a smile misfit.
         confidence=0.2 + 0.7 * (1.0 - math.exp(-edge / max(half_spreads, 1e-12))),
         risk_level=RiskLevel.VERY_HIGH if unbounded else RiskLevel.MEDIUM,
-        timeframe="weeks" if days > 10 else "days",
-        net_edge_bps=edge / capital * 1e4,
+        horizon_seconds=first_years * YEAR_SECONDS,  # held to the first expiry
         valid_for_ms=3_600_000,
         capacity_usd=capacity,
         legs=legs,

@@ -132,8 +132,7 @@ def _spot_perp(
         required_capital_usd=notional * (1 + 1 / PERP_LEVERAGE),
         confidence=_confidence(net_bps, cost_bps, premium_bps > 0),
         risk_level=RiskLevel.LOW,
-        timeframe="days",
-        net_edge_bps=net_bps,
+        horizon_seconds=HOLDING_DAYS * 86_400,
         valid_for_ms=max(funding.next_funding_ms - market.as_of_ms, 600_000),
         capacity_usd=capacity,
         legs=[
@@ -213,8 +212,7 @@ def _perp_perp(
         confidence=_confidence(net_bps, cost_bps, short_f.mark_price >= long_f.mark_price)
         - 0.1,  # two venues: funding can flip on either, and transfers between them are slow
         risk_level=RiskLevel.MEDIUM,
-        timeframe="days",
-        net_edge_bps=net_bps,
+        horizon_seconds=HOLDING_DAYS * 86_400,
         valid_for_ms=max(
             min(long_f.next_funding_ms, short_f.next_funding_ms) - market.as_of_ms, 600_000
         ),

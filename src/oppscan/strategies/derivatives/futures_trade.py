@@ -159,8 +159,7 @@ def _perp_trend(
         required_capital_usd=notional / leverage,
         confidence=0.2 + 0.75 * confidence,
         risk_level=RiskLevel.HIGH if leverage >= 4 else RiskLevel.MEDIUM,
-        timeframe="days",
-        net_edge_bps=net_bps,
+        horizon_seconds=HOLDING_DAYS * 86_400,
         valid_for_ms=TIMEFRAME_MS["4h"],
         capacity_usd=costs["capacity"],
         legs=[
@@ -284,8 +283,7 @@ def _cash_and_carry(
         required_capital_usd=notional,
         confidence=0.4 + 0.55 * (1.0 - math.exp(-net / max(fees_frac, 1e-4))),
         risk_level=RiskLevel.LOW,
-        timeframe="weeks" if days > 10 else "days",
-        net_edge_bps=net * 1e4,
+        horizon_seconds=days * 86_400,  # held to settlement
         valid_for_ms=TIMEFRAME_MS["1h"],
         capacity_usd=capacity,
         legs=[

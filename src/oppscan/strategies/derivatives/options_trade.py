@@ -20,7 +20,7 @@ import numpy as np
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import MarketSnapshot
-from oppscan.strategies import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies import YEAR_SECONDS, StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.options_math import (
     ChainModel,
     bs_greeks,
@@ -189,8 +189,7 @@ def _volatility_trade(
         required_capital_usd=contracts * f["capital"],
         confidence=0.3 + 0.6 * (1.0 - math.exp(-max(gap_in_ses - RV_CONFIDENCE_SES, 0.0) / 3.0)),
         risk_level=RiskLevel.VERY_HIGH if side == "sell" else RiskLevel.MEDIUM,
-        timeframe="weeks" if days > 10 else "days",
-        net_edge_bps=f["edge"] / f["capital"] * 1e4,
+        horizon_seconds=f["t"] * YEAR_SECONDS,  # held to expiry
         valid_for_ms=3_600_000,
         capacity_usd=ctx.capacity,
         legs=[ctx.leg(c, side, contracts), ctx.leg(p, side, contracts)],
@@ -229,7 +228,7 @@ def _single_quotes(ctx: _Context) -> list[Opportunity]:
     found: list[Opportunity] = []
     candidates = [(float(sell_ratio[i]), int(i), "sell") for i in np.flatnonzero(sell_ratio > 0)]
     candidates += [(float(buy_ratio[i]), int(i), "buy") for i in np.flatnonzero(buy_ratio > 0)]
-    for ratio, i, side in sorted(candidates, reverse=True)[:SINGLE_QUOTES_PER_CHAIN]:
+    for _, i, side in sorted(candidates, reverse=True)[:SINGLE_QUOTES_PER_CHAIN]:
         capital = float(margin[i]) if side == "sell" else float(chain.asks[i] + cm.fee[i])
         edge = float(cm.sell_edge[i] if side == "sell" else cm.buy_edge[i])
         contracts = ctx.budget / capital
@@ -256,8 +255,7 @@ def _single_quotes(ctx: _Context) -> list[Opportunity]:
                 # How far past the break-even the quote is, in half spreads.
                 confidence=0.25 + 0.65 * (1.0 - math.exp(-edge / max(half_spread, 1e-12) / 2.0)),
                 risk_level=RiskLevel.VERY_HIGH if side == "sell" else RiskLevel.MEDIUM,
-                timeframe="weeks" if t * 365 > 10 else "days",
-                net_edge_bps=ratio * 1e4,
+                horizon_seconds=t * YEAR_SECONDS,  # held to expiry
                 valid_for_ms=3_600_000,
                 capacity_usd=ctx.capacity,
                 legs=[ctx.leg(i, side, contracts)],

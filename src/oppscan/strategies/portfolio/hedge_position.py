@@ -11,9 +11,11 @@ Over a ``HOLDING_DAYS`` horizon, for a holding worth ``V``:
   variance reduction and tail effect come from the holding's value at expiry over a lognormal
   grid (deterministic quantiles) at the realised volatility.
 
-"Profit" is the tail loss the hedge avoids: the horizon's CVaR95 of the holding minus that of the
-hedged position, in USD, less the hedge's cost. A hedge that costs more than it saves in the
-tail is not reported.
+A hedge offers risk, not return: the tail loss it avoids (the horizon's CVaR95 of the holding
+minus that of the hedged position, USD) is its ``risk_reduction_usd``; its profit is its own
+expected P&L (minus costs, plus funding received; a put's expected payoff less its premium). A
+hedge that saves less in the tail than it costs, or takes less than ``MIN_VARIANCE_REDUCTION`` of
+the holding's variance away, is not reported.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from oppscan.domain.models import Leg, Opportunity, RiskLevel
 from oppscan.market.snapshot import MarketSnapshot, OptionChain
 from oppscan.strategies import (
+    YEAR_SECONDS,
     StrategyInfo,
     StrategyRequest,
     build_opportunity,
@@ -54,6 +57,7 @@ RETURNS_TIMEFRAME = "4h"
 RETURNS_BARS = 300
 LIQUID_HEDGES = ("BTC/USDT", "ETH/USDT")
 MIN_CORRELATION = 0.5
+MIN_VARIANCE_REDUCTION = 0.1  # a hedge that takes less of the variance away is not one
 PUT_DELTA = -0.30
 PUT_DAYS = 30.0
 HEDGE_LEVERAGE = 3.0
@@ -164,8 +168,9 @@ def _perp_hedge(
     cost = enter.total_usd + leave.total_usd + funding_usd
     tail_before = CVAR_FACTOR_95 * holding.horizon_sigma(HOLDING_DAYS) * holding.value
     tail_after = tail_before * math.sqrt(residual)
-    profit = tail_before - tail_after - cost
-    if profit <= 0 or not enter.filled:
+    reduction = tail_before - tail_after
+    # Worth suggesting when it takes a real share of the risk away for less than it removes.
+    if variance_reduction < MIN_VARIANCE_REDUCTION or reduction <= cost or not enter.filled:
         return None
     same = own_returns is None
     price = funding.mark_price
@@ -178,12 +183,13 @@ def _perp_hedge(
         side="sell",
         entry_price=price,
         exit_price=price,
-        profit_potential_usd=profit,
+        # A hedge expects to earn nothing on the price: its P&L is its costs (and funding).
+        profit_potential_usd=-cost,
+        risk_reduction_usd=reduction,
         required_capital_usd=notional / HEDGE_LEVERAGE,
         confidence=0.35 + 0.6 * variance_reduction * min(1.0, ratio / max(beta, 1e-9)),
         risk_level=RiskLevel.LOW if same else RiskLevel.MEDIUM,
-        timeframe="days",
-        net_edge_bps=profit / holding.value * 1e4,  # tail loss avoided per dollar held
+        horizon_seconds=HOLDING_DAYS * 86_400,
         valid_for_ms=86_400_000,
         capacity_usd=capacity,
         legs=[
@@ -215,7 +221,8 @@ def _perp_hedge(
             "funding_annualised": funding.annualised,
             "funding_usd": funding_usd,
             "cost_usd": cost,
-            "profit_is": "CVaR95 over the horizon avoided, in USD, minus the hedge's cost",
+            "profit_is": "the hedge's own expected P&L: minus its costs, plus funding received",
+            "risk_reduction_is": "CVaR95 over the horizon avoided, USD",
             "variance_model": (
                 "same asset: (1 - hedge ratio)^2 remains; perp-spot basis noise is not in the "
                 "snapshot"
@@ -271,8 +278,10 @@ def _protective_put(
     cost = contracts * per_unit
     variance_reduction = 1.0 - float(np.var(hedged) / np.var(unhedged))
     # The premium is spent in every outcome: it is the hedge's cost, already inside `hedged`.
-    profit = cvar_before - cvar_after
-    if profit <= 0 or contracts <= 0:
+    reduction = cvar_before - cvar_after
+    # The put's own expected P&L over the same outcomes: its payoff less premium and fee.
+    profit = float((hedged - unhedged).mean())
+    if variance_reduction < MIN_VARIANCE_REDUCTION or reduction <= 0 or contracts <= 0:
         return None
     delta = float(bs_greeks(chain.underlying_price, strike, t, market.risk_free_rate,
                             chain.iv[i], False).delta)  # fmt: skip
@@ -287,11 +296,11 @@ def _protective_put(
         exit_price=ask,
         stop_loss=None,
         profit_potential_usd=profit,
+        risk_reduction_usd=reduction,
         required_capital_usd=cost,
         confidence=0.3 + 0.6 * max(0.0, min(1.0, variance_reduction * 1.5)),
         risk_level=RiskLevel.LOW,
-        timeframe="weeks",
-        net_edge_bps=profit / holding.value * 1e4,  # tail loss avoided per dollar held
+        horizon_seconds=t * YEAR_SECONDS,  # held to expiry
         valid_for_ms=3_600_000,
         capacity_usd=holding.value,
         legs=[
@@ -322,7 +331,8 @@ def _protective_put(
             "cvar95_unhedged_usd": cvar_before,
             "cvar95_hedged_usd": cvar_after,
             "annual_volatility": holding.annual_vol,
-            "profit_is": "CVaR95 at expiry avoided, in USD, premium and fee already deducted",
+            "profit_is": "the put's expected payoff at realised volatility, less premium and fee",
+            "risk_reduction_is": "CVaR95 at expiry avoided, USD, premium and fee deducted",
         },
         metadata={"hedge_for": holding.symbol},
         key=("put", holding.symbol, i),

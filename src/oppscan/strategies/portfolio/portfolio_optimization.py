@@ -7,10 +7,14 @@ choice of how much risk to carry):
   fifth of the way to its diagonal; the optimiser is still the textbook one.
 - risk parity: every asset contributes the same share of the portfolio's variance.
 
-A target is an opportunity when moving there pays after the trades' fees and slippage. For max
-Sharpe the gain is the extra expected return at the current volatility over ``HORIZON_DAYS``
-(``value * vol * (Sharpe_target - Sharpe_now) * horizon``); for risk parity, the drop in the
-one-day historical CVaR95 in USD (tail loss avoided). Both are stated in the evidence.
+A max-Sharpe target is an opportunity when it earns more than the trades cost: its profit is the
+extra expected return (shrunk means) over ``HORIZON_DAYS``, less fees and slippage. It is
+published only when the move is more than noise: the target's Sharpe is positive (below the
+risk-free rate the "best" portfolio is merely the most volatile) and the switch's own historical
+return has a t-statistic of at least ``MIN_SWITCH_T``, set high because the optimiser chose the
+direction that looked best on the same history. A risk-parity target reduces risk: the drop in
+the one-day historical CVaR95 goes in ``risk_reduction_usd``, its costs in the profit, and it is
+published when it removes more than it costs.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ HORIZON_DAYS = 30.0
 MEAN_SHRINKAGE = 0.5
 COVARIANCE_SHRINKAGE = 0.2
 MIN_TRADE_SHARE = 0.01  # trades under 1% of the portfolio are not worth their fees
+MIN_SWITCH_T = 3.0
 
 INFO = StrategyInfo(
     id="portfolio_optimization",
@@ -180,15 +185,22 @@ def _rebalance(
     vol_now = math.sqrt(float(current @ cov @ current))
     cvar_now = tail_risk(view.returns @ (current * risky_share)).cvar95_hist
     cvar_new = tail_risk(view.returns @ (reached * risky_share)).cvar95_hist
+    switch = view.returns @ ((reached - current) * risky_share)  # the move's own returns
+    switch_t = float(switch.mean() / max(float(switch.std(ddof=1)), 1e-18) * math.sqrt(len(switch)))
     if name == "max_sharpe":
-        gain = risky_share * total * vol_now * (sharpe_new - sharpe_now) * HORIZON_DAYS / 365
-        gain_is = "extra expected return at today's volatility over 30 days, in USD, less costs"
+        gain = risky_share * total * (ret_new - ret_now) * HORIZON_DAYS / 365
+        profit, reduction = gain - costs, 0.0
+        gain_is = "extra expected return (shrunk means) over 30 days, USD, less costs"
+        if sharpe_new <= 0 or switch_t < MIN_SWITCH_T or profit <= 0:
+            return None
     else:
-        gain = (cvar_now - cvar_new) * total
-        gain_is = "one-day CVaR95 reduction in USD (tail loss avoided), less costs"
-    profit = gain - costs
+        gain = reduction = (cvar_now - cvar_new) * total
+        profit = -costs
+        gain_is = "minus the trades' costs: a rebalance to lower risk expects no return"
+        if reduction <= costs:
+            return None
     turnover = float(np.abs(trades).sum())
-    if profit <= 0 or not filled:
+    if not filled:
         return None
 
     def weights_of(w: FloatArray) -> dict[str, float]:
@@ -208,13 +220,13 @@ def _rebalance(
         entry_price=float(view.prices[largest]),
         exit_price=float(view.prices[largest]),
         profit_potential_usd=profit,
-        required_capital_usd=float(np.clip(trades, 0.0, None).sum()),  # buys paid by the sells
+        risk_reduction_usd=reduction,
+        required_capital_usd=turnover / 2,  # the buys, paid by the sells
         # Noisy means make a Sharpe gain less certain than a risk reduction.
         confidence=(0.35 if name == "max_sharpe" else 0.5)
-        + 0.4 * (1.0 - math.exp(-profit / max(costs, 1.0) / 5.0)),
+        + 0.4 * (1.0 - math.exp(-gain / max(costs, 1.0) / 5.0)),
         risk_level=RiskLevel.MEDIUM if name == "max_sharpe" else RiskLevel.LOW,
-        timeframe="weeks",
-        net_edge_bps=profit / turnover * 1e4,
+        horizon_seconds=HORIZON_DAYS * 86_400,
         valid_for_ms=86_400_000,
         capacity_usd=total,
         legs=legs,
@@ -237,6 +249,7 @@ def _rebalance(
             "cvar95_1d_now": cvar_now,
             "cvar95_1d_target": cvar_new,
             "gain_usd": gain,
+            "switch_t_stat": switch_t,
             "trade_costs_usd": costs,
             "turnover_usd": turnover,
             "mean_shrinkage": MEAN_SHRINKAGE,

@@ -7,10 +7,11 @@ current weights would have suffered; concentration as the Herfindahl index of th
 Actions, each an opportunity when it pays for itself:
 - trim the largest position to ``TRIM_TARGET`` of the total when it is above ``TRIM_LIMIT``;
 - short the perp that best hedges the whole portfolio (beta-sized on daily returns).
-Their "profit" is risk, not return: the drop in the one-day historical CVaR95 in USD, i.e. the
-average loss on the worst 5% of days that the action avoids, minus what the action costs (fees,
-spread and slippage, and a day of funding for a hedge). An action that does not cut more tail
-loss than it costs is not reported.
+What they offer is risk, not return: the drop in the one-day historical CVaR95 in USD (the
+average loss on the worst 5% of days that the action avoids) is their ``risk_reduction_usd``, and
+their profit is their own P&L: minus what the action costs (fees, spread and slippage, and a day
+of funding for a hedge). An action that does not cut more tail loss than it costs is not
+reported.
 """
 
 from __future__ import annotations
@@ -116,8 +117,7 @@ def _trim_largest(
     after = tail_risk(view.portfolio_returns(trimmed))
     cost = taker_cost(market, exchange, symbol, "sell", notional)
     avoided = (risk.cvar95_hist - after.cvar95_hist) * total
-    profit = avoided - cost.total_usd
-    if profit <= 0 or not cost.filled:
+    if avoided <= cost.total_usd or not cost.filled:
         return None
     return build_opportunity(
         INFO,
@@ -128,12 +128,13 @@ def _trim_largest(
         side="sell",
         entry_price=price,
         exit_price=price,
-        profit_potential_usd=profit,
-        required_capital_usd=0.0,  # a sale frees capital
+        # A sale expects to earn nothing on the price: its P&L is its cost.
+        profit_potential_usd=-cost.total_usd,
+        risk_reduction_usd=avoided,
+        required_capital_usd=notional,  # the position it moves
         confidence=_confidence(view, risk, after),
         risk_level=RiskLevel.LOW,
-        timeframe="days",
-        net_edge_bps=profit / notional * 1e4,
+        horizon_seconds=86_400,  # the one-day CVaR it reduces
         valid_for_ms=86_400_000,
         capacity_usd=capacity,
         legs=[
@@ -147,7 +148,8 @@ def _trim_largest(
             "after": after.as_evidence(total),
             "tail_loss_avoided_usd": avoided,
             "cost_usd": cost.total_usd,
-            "profit_is": "one-day CVaR95 reduction in USD minus the cost of the trade",
+            "profit_is": "the sale's own P&L: minus its fees and spread",
+            "risk_reduction_is": "one-day CVaR95 avoided, USD",
         },
         metadata={"action": "trim"},
         key=("trim", symbol),
@@ -224,7 +226,6 @@ def _portfolio_hedge(
         return None
     h = best
     symbol, exchange, notional, price, after = h.symbol, h.exchange, h.notional, h.price, h.after
-    profit = h.profit
     return build_opportunity(
         INFO,
         market,
@@ -234,12 +235,13 @@ def _portfolio_hedge(
         side="sell",
         entry_price=price,
         exit_price=price,
-        profit_potential_usd=profit,
+        # A hedge expects to earn nothing on the price: its P&L is its costs and funding.
+        profit_potential_usd=-h.costs,
+        risk_reduction_usd=h.avoided,
         required_capital_usd=notional / HEDGE_LEVERAGE,
         confidence=_confidence(view, risk, after),
         risk_level=RiskLevel.LOW,
-        timeframe="days",
-        net_edge_bps=profit / notional * 1e4,
+        horizon_seconds=86_400,  # the one-day CVaR it reduces
         valid_for_ms=86_400_000,
         capacity_usd=h.capacity,
         legs=[
@@ -262,7 +264,8 @@ def _portfolio_hedge(
             "tail_loss_avoided_usd": h.avoided,
             "cost_usd": h.costs,
             "funding_one_day_usd": h.funding_usd,
-            "profit_is": "one-day CVaR95 reduction in USD minus fees, spread and a day of funding",
+            "profit_is": "the hedge's own P&L: minus fees, spread and a day of funding",
+            "risk_reduction_is": "one-day CVaR95 avoided, USD",
         },
         metadata={"action": "hedge"},
         key=("hedge", symbol),

@@ -140,8 +140,7 @@ class PairsTrading:
             required_capital_usd=capital,
             confidence=confidence,
             risk_level=RiskLevel.MEDIUM if half_life <= 24 else RiskLevel.HIGH,
-            timeframe="hours" if horizon <= 24 else "days",
-            net_edge_bps=net_bps,
+            horizon_seconds=horizon * 3_600,  # 1h bars
             valid_for_ms=3_600_000,
             capacity_usd=min(
                 y_trade.capacity_usd * (1 + hedge), x_trade.capacity_usd * (1 + hedge) / hedge

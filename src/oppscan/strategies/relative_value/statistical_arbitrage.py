@@ -170,8 +170,7 @@ class StatisticalArbitrage:
             required_capital_usd=capital,
             confidence=confidence,
             risk_level=RiskLevel.MEDIUM if half_life <= 24 else RiskLevel.HIGH,
-            timeframe="hours" if horizon <= 24 else "days",
-            net_edge_bps=net_bps,
+            horizon_seconds=horizon * 3_600,  # 1h bars
             valid_for_ms=3_600_000,
             capacity_usd=_capacity(main, hedge, hedge_ratio),
             legs=legs,

@@ -45,7 +45,7 @@ def directional_opportunity(
     net_bps: float,
     confidence: float,
     risk_bps: float,
-    timeframe: str,
+    horizon_seconds: float,
     valid_for_ms: int,
     evidence: dict[str, Any],
 ) -> Opportunity:
@@ -66,8 +66,7 @@ def directional_opportunity(
         required_capital_usd=trade.size_usd,
         confidence=confidence,
         risk_level=_risk_from_stop(risk_bps),
-        timeframe=timeframe,
-        net_edge_bps=net_bps,
+        horizon_seconds=horizon_seconds,
         valid_for_ms=valid_for_ms,
         capacity_usd=trade.capacity_usd,
         evidence={**evidence, **trade.evidence()},

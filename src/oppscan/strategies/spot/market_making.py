@@ -38,7 +38,6 @@ MAX_IMBALANCE = 0.5  # a one-sided book fills one side only: inventory, not spre
 MIN_QUOTE_VOLUME_USD = 1_000_000.0
 DEPTH_BAND_BPS = 50.0
 DEPTH_SHARE = 0.1
-HORIZON_MINUTES = 60.0
 MIN_SIZE_USD = 1_000.0  # a quote smaller than this is not making a market, just a bet
 
 
@@ -91,7 +90,8 @@ class MarketMaking:
         if not net_bps > 0:  # also rejects nan from gappy data
             return None
 
-        round_trips = min(HORIZON_MINUTES / fill_minutes, 30.0)
+        # One round trip: both quotes filled, which takes about twice one side's fill time.
+        horizon_minutes = 2.0 * fill_minutes
         inventory_risk_bps = sigma * float(np.sqrt(fill_minutes)) * 1e4
         our_bid = mid * (1 - quoted_bps / 2e4)
         our_ask = mid * (1 + quoted_bps / 2e4)
@@ -107,14 +107,15 @@ class MarketMaking:
             side="both",
             entry_price=our_bid,
             exit_price=our_ask,
-            stop_loss=mid * (1 - 3 * inventory_risk_bps / 1e4),
+            # Below our own bid: the inventory bought there is cut if the price falls three
+            # inventory-risk moves further.
+            stop_loss=our_bid * (1 - 3 * inventory_risk_bps / 1e4),
             take_profit=our_ask,
-            profit_potential_usd=size * net_bps / 1e4 * round_trips,
+            profit_potential_usd=size * net_bps / 1e4,
             required_capital_usd=2 * size,
             confidence=confidence,
             risk_level=_inventory_risk_level(inventory_risk_bps),
-            timeframe="hours",
-            net_edge_bps=net_bps,
+            horizon_seconds=horizon_minutes * 60,
             valid_for_ms=5 * 60_000,
             capacity_usd=2 * capacity,
             legs=[
@@ -128,7 +129,7 @@ class MarketMaking:
                 "adverse_selection_bps": round(adverse_bps, 4),
                 "volatility_1m_bps": round(sigma * 1e4, 4),
                 "fill_minutes": round(fill_minutes, 3),
-                "round_trips_per_hour": round(round_trips, 3),
+                "round_trip_bps": round(net_bps, 4),
                 "inventory_risk_bps": round(inventory_risk_bps, 4),
                 "inventory_risk_usd": round(size * inventory_risk_bps / 1e4, 2),
                 "imbalance": round(imbalance, 4),

@@ -106,7 +106,7 @@ class Scalping:
             take_profit=exit_price,
             confidence=confidence,
             risk_bps=(entry - stop) / entry * 1e4,
-            timeframe="minutes",
+            horizon_seconds=HORIZON_MINUTES * 60,
             net_bps=net_bps,
             valid_for_ms=2 * 60_000,
             evidence={

@@ -32,6 +32,7 @@ INFO = StrategyInfo(
 
 TIMEFRAME = "1h"
 BOX_BARS = 48
+HORIZON_HOURS = 24  # the box's move is expected within a day of the break
 VOL_BARS = 200  # history before the box that sets the symbol's usual volatility
 MIN_SURGE = 2.5
 MAX_TIGHTNESS = 0.8
@@ -104,7 +105,7 @@ class SpotBreakout:
             take_profit=target,
             confidence=p_win,
             risk_bps=risk * 1e4,
-            timeframe="hours",
+            horizon_seconds=HORIZON_HOURS * 3_600,
             net_bps=net_bps,
             valid_for_ms=3_600_000,
             evidence={

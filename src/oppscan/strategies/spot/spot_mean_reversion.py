@@ -101,7 +101,7 @@ class SpotMeanReversion:
             take_profit=entry * float(np.exp(direction * gap)),  # all the way back to the mean
             confidence=confidence,
             risk_bps=abs(entry - stop) / entry * 1e4,
-            timeframe="hours" if horizon <= 24 else "days",
+            horizon_seconds=horizon * 3_600,  # 1h bars
             net_bps=net_bps,
             valid_for_ms=3_600_000,
             evidence={

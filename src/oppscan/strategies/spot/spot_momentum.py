@@ -125,7 +125,7 @@ class SpotMomentum:
             take_profit=exit_price,
             confidence=confidence,
             risk_bps=abs(entry - stop) / entry * 1e4,
-            timeframe="days",
+            horizon_seconds=HORIZON_BARS * 4 * 3_600,  # 4h bars
             net_bps=net_bps,
             valid_for_ms=4 * 3_600_000,
             evidence={
