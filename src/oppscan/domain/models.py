@@ -69,6 +69,11 @@ class Leg(BaseModel):
     price: float = Field(description="limit price in quote currency (USD-pegged)")
     size: float = Field(description="in units of the base asset (contracts for options)")
     instrument: str = Field(default="spot", description="spot | perp | future | option")
+    post_only: bool = Field(
+        default=False,
+        description="a resting maker quote: it fills only when the market comes to its price, "
+        "and pays the maker fee; otherwise the leg is taken at once",
+    )
 
 
 class Opportunity(BaseModel):
@@ -95,7 +100,10 @@ class Opportunity(BaseModel):
     )
     required_capital_usd: float = Field(description="capital the trade ties up, USD")
     confidence_score: float = Field(
-        ge=0.0, le=1.0, description="0..1, from the evidence; ranks, not yet a probability"
+        ge=0.0,
+        le=1.0,
+        description="the probability that the trade ends profitable after every cost by its "
+        "horizon, calibrated on forward tests (evidence.model_score is the strategy's own score)",
     )
     risk_level: RiskLevel
     horizon_seconds: int = Field(

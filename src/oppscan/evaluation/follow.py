@@ -2,13 +2,17 @@
 
 Entry is at the opportunity's moment, every leg at its stated price and size, paying the leg's
 fee (a trade on one instrument that lists no legs is its side, at its entry price, for its
-required capital). At each later moment of its follow grid the trade is marked at what closing
-every leg would fetch then (a spot leg walks the book at its size; a perp closes at its mark
-price across the spot half spread; a future and an option at their quotes, an option whose
-strike the chain's window no longer shows at the implied vol of the nearest shown strike; an
-expired one settles at intrinsic value against the underlying's mid), closing fees included,
-with perp funding accrued in between. The trade exits at the first moment its main price reaches
-its target or its stop, else at the first mark at or after its ``horizon_seconds``.
+required capital). A post-only leg (a market maker's quote) rests instead: it fills, at its price
+and the maker fee, at the first mark whose mid has come to it, and is cancelled if none has by
+the exit. Legs in the same instrument are netted before closing. At each later moment of its
+follow grid the trade is marked at what closing every leg would fetch then (a spot leg walks
+the book at its size; a perp closes at its mark price across the spot half spread; a future and
+an option at their quotes, an option whose strike the chain's window no longer shows at the
+implied vol of the nearest shown strike; an expired one settles at intrinsic value against the
+underlying's mid), closing fees included, with perp funding accrued in between. The trade
+exits at the first moment its main price reaches its target or its stop, else at the first mark
+at or after its ``horizon_seconds``. A one-leg trade that reaches its take-profit closes at that
+price and the maker fee (a take-profit is a resting limit order); a stop closes at the market.
 
 The marks are taken on a grid of ``STEP_MS`` (by the horizon's ``estimated_timeframe``) aligned
 to the epoch, so that every opportunity of a run shares the same later snapshots.
@@ -78,7 +82,10 @@ def follow(opportunity: Opportunity, entry: MarketSnapshot, later: Later) -> Out
     capital = opportunity.required_capital_usd
     if not capital > 0:
         raise Unfollowable("no required capital")
-    legs = opportunity.legs or _main_leg(opportunity)
+    stated = opportunity.legs or _main_leg(opportunity)
+    # Taker legs fill at entry; a resting (post-only) quote waits for the market to reach it.
+    legs = [leg for leg in stated if not leg.post_only]
+    resting = [leg for leg in stated if leg.post_only]
     entry_fees = sum(_fee(entry, leg, leg.price) for leg in legs)
     main = _main_price(entry, opportunity)
     funding = 0.0
@@ -92,8 +99,15 @@ def follow(opportunity: Opportunity, entry: MarketSnapshot, later: Later) -> Out
             break
         funding += sum(_funding(previous, snapshot, leg) for leg in legs)
         previous = snapshot
-        value = sum(_close_pnl(snapshot, leg) for leg in legs)
+        for leg in [leg for leg in resting if _reached(snapshot, leg)]:
+            resting.remove(leg)
+            legs.append(leg)
+            entry_fees += _fee(snapshot, leg, leg.price, maker=True)
+        value = _close_value(snapshot, legs)
         outcome_ms, reason = ms, _price_exit(opportunity, snapshot, main)
+        if reason == "target" and len(legs) == 1 and opportunity.take_profit is not None:
+            # A take-profit is a resting limit order: it fills at its price, as a maker.
+            value = _limit_close(snapshot, legs[0], opportunity.take_profit)
         if reason != "horizon":
             break
     if value is None:
@@ -141,6 +155,49 @@ def _price_exit(opportunity: Opportunity, snapshot: MarketSnapshot, main: bool) 
 
 def _sign(leg: Leg) -> float:
     return 1.0 if leg.side == "buy" else -1.0
+
+
+def _limit_close(snapshot: MarketSnapshot, leg: Leg, price: float) -> float:
+    return _sign(leg) * (price - leg.price) * leg.size - _fee(snapshot, leg, price, maker=True)
+
+
+def _reached(snapshot: MarketSnapshot, leg: Leg) -> bool:
+    """Whether a resting quote has filled: the market's mid has come to its price. A real queue
+    fills some quotes sooner (a seller hitting our bid inside the spread), so this undercounts
+    fills; it never counts one the market did not reach."""
+    ticker = snapshot.tickers.get((leg.exchange, leg.symbol))
+    if ticker is None:
+        return False
+    return ticker.mid <= leg.price if leg.side == "buy" else ticker.mid >= leg.price
+
+
+def _close_value(snapshot: MarketSnapshot, legs: list[Leg]) -> float:
+    """What closing every leg would fetch, legs in the same instrument netted first: a quote's
+    buy and sell that both filled are a round trip already, with nothing left to close."""
+    groups: dict[tuple[str, str, str], list[Leg]] = {}
+    for leg in legs:
+        groups.setdefault((leg.exchange, leg.symbol, leg.instrument), []).append(leg)
+    total = 0.0
+    for group in groups.values():
+        if len(group) == 1:
+            total += _close_pnl(snapshot, group[0])
+            continue
+        net = sum(_sign(leg) * leg.size for leg in group)
+        paid = sum(_sign(leg) * leg.size * leg.price for leg in group)
+        if abs(net) <= 1e-12 * sum(leg.size for leg in group):
+            total -= paid  # flat: what the sells brought in less what the buys cost
+            continue
+        first = group[0]
+        position = Leg(
+            exchange=first.exchange,
+            symbol=first.symbol,
+            side="buy" if net > 0 else "sell",
+            price=paid / net,
+            size=abs(net),
+            instrument=first.instrument,
+        )
+        total += _close_pnl(snapshot, position)
+    return total
 
 
 def _close_pnl(snapshot: MarketSnapshot, leg: Leg) -> float:
@@ -261,14 +318,14 @@ def _option_row(chain: OptionChain, base: str, name: str) -> int | None:
     return None
 
 
-def _fee(snapshot: MarketSnapshot, leg: Leg, price: float) -> float:
+def _fee(snapshot: MarketSnapshot, leg: Leg, price: float, *, maker: bool = False) -> float:
     if leg.instrument == "option":
         base = leg.symbol.split("-", 1)[0]
         ticker = snapshot.tickers.get((leg.exchange, f"{base}/USDT"))
         underlying = ticker.mid if ticker is not None else price
         return float(option_fee(underlying, price)) * leg.size
     fees = snapshot.fees.get(leg.exchange)
-    rate = fees.taker if fees is not None else 0.001
+    rate = 0.001 if fees is None else fees.maker if maker else fees.taker
     return rate * price * leg.size
 
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from oppscan.cli.main import app
-from oppscan.domain.models import Leg
+from oppscan.domain.models import Leg, Opportunity
 from oppscan.evaluation.follow import DataEnds, Unfollowable, close_price, follow, follow_grid
 from oppscan.evaluation.run import (
     LaterMarket,
@@ -74,6 +74,12 @@ def test_a_target_in_reach_ends_the_trade_early(source: SyntheticSource) -> None
     outcome = follow(opportunity, entry, LaterMarket(source))
     assert outcome.reason == "target"
     assert outcome.exit_ms < follow_grid(opportunity, entry.as_of_ms)[-1]
+    # The take-profit is a resting limit order: one unit bought at the mid (the taker fee) and
+    # sold at the target (the maker fee), whatever the mark that reached it shows.
+    fees = entry.fees["binance"]
+    target = mid * 1.000001
+    expected = (target - mid) - fees.taker * mid - fees.maker * target
+    assert outcome.pnl_usd == pytest.approx(expected)
 
 
 def test_a_short_perp_receives_positive_funding(source: SyntheticSource) -> None:
@@ -126,7 +132,9 @@ def test_an_evaluation_reports_every_published_opportunity() -> None:
     assert rows and all(
         {"published", "realised_mean_return", "hit_rate"} <= set(r) for r in rows.values()
     )
-    followed = sum(r["followed"] for r in rows.values())
+    # Calibration covers every followed opportunity: trades and risk reductions alike.
+    reductions = result["risk_reductions"].values()
+    followed = sum(r["followed"] for r in [*rows.values(), *reductions])
     assert sum(b["n"] for b in result["calibration"]) == followed > 0
     assert 0.0 <= result["brier"] <= 1.0 and 0.0 <= result["base_rate_brier"] <= 0.25
     for row in result["calibration"]:
@@ -193,3 +201,33 @@ def test_the_cli_names_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a snapshot")
     result = CliRunner().invoke(app, ["evaluate", "--recorded", str(tmp_path)])
     assert result.exit_code == 2 and "notes.txt" in result.output
+
+
+def test_a_resting_quote_fills_only_when_the_market_comes_to_it() -> None:
+    """A market maker's two quotes: neither is reached, so nothing fills and nothing is lost;
+    both reached, the round trip earns the quoted spread less two maker fees."""
+    entry = SyntheticSource(3, plant=False).build(DEFAULT_AS_OF_MS)
+    ticker = entry.tickers[("okx", "BTC/USDT")]
+    fees = entry.fees["okx"]
+
+    def quotes(bid: float, ask: float) -> Opportunity:
+        legs = [
+            Leg(exchange="okx", symbol="BTC/USDT", side=side, price=price, size=0.1,
+                post_only=True)
+            for side, price in (("buy", bid), ("sell", ask))
+        ]  # fmt: skip
+        return an_opportunity(
+            exchange="okx", side="both", entry_price=bid, exit_price=ask, legs=legs,
+            stop_loss=None, take_profit=None, horizon_seconds=600,
+            estimated_timeframe="minutes",
+        )  # fmt: skip
+
+    far = quotes(ticker.mid * 0.5, ticker.mid * 2.0)
+    untouched = follow(far, entry, LaterMarket(SyntheticSource(3, plant=False)))
+    assert untouched.pnl_usd == 0.0
+    # Quotes the market has already crossed: both fill at the first mark, and net out.
+    crossed = quotes(ticker.mid * 1.5, ticker.mid * 0.75)
+    both = follow(crossed, entry, LaterMarket(SyntheticSource(3, plant=False)))
+    gross = (ticker.mid * 0.75 - ticker.mid * 1.5) * 0.1
+    maker = fees.maker * (ticker.mid * 1.5 + ticker.mid * 0.75) * 0.1
+    assert both.pnl_usd == pytest.approx(gross - maker)

@@ -119,7 +119,14 @@ class MarketMaking:
             valid_for_ms=5 * 60_000,
             capacity_usd=2 * capacity,
             legs=[
-                Leg(exchange=exchange, symbol=symbol, side=side, price=price, size=size / price)
+                Leg(
+                    exchange=exchange,
+                    symbol=symbol,
+                    side=side,
+                    price=price,
+                    size=size / price,
+                    post_only=True,
+                )
                 for side, price in (("buy", our_bid), ("sell", our_ask))
             ],
             evidence={
