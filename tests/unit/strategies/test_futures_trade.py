@@ -24,7 +24,7 @@ def test_strong_uptrend_is_traded_long_with_safe_leverage() -> None:
     opp = found[0]
     ev = opp.evidence
     assert opp.side == "buy" and opp.opportunity_type == "perp_trend"
-    assert ev["combined_z"] > 3.2
+    assert ev["combined_z"] > 3.5
     assert 2 <= ev["leverage"] <= 5
     assert ev["liquidation_distance_pct"] >= 2 * ev["stop_distance_pct"]
     assert opp.stop_loss is not None and opp.stop_loss < opp.entry_price < opp.exit_price
