@@ -55,6 +55,8 @@ def test_force_refresh_does_not_change_the_fingerprint_but_capital_does() -> Non
         ({"symbols": ["DOGEFAKE"]}, "symbols"),
         ({"capital_usd": -5}, "capital_usd"),
         ({"capital_usd": 0}, "capital_usd"),
+        ({"capital_usd": 1e-9}, "capital_usd"),  # 19 "opportunities" of 0.00 USD, once
+        ({"capital_usd": 9.99}, "capital_usd"),
         ({"filter_by_risk_level": ["extreme"]}, "filter_by_risk_level"),
         ({"preferred_timeframes": ["fortnights"]}, "preferred_timeframes"),
         ({"asset_tiers": ["gigantic"]}, "asset_tiers"),

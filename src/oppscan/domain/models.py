@@ -213,6 +213,9 @@ NAME_CHARS = 64  # a symbol, a strategy id, any name a request carries
 MAX_HOLDINGS = 500
 MAX_QUANTITY = 10**15  # base units
 MAX_USD = 10**12  # any amount of USD
+# The smallest capital a trade can be sized with: the venues' minimum order on spot is 5-10 USD
+# of notional, so less cannot buy anything (it returned "opportunities" of 0.00 USD).
+MIN_CAPITAL_USD = 10.0
 
 # A JSON number, not a string or a boolean that lax parsing would turn into one.
 Number = Annotated[float, Strict()]

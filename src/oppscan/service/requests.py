@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from oppscan.domain.models import (
     MAX_HOLDINGS,
     MAX_USD,
+    MIN_CAPITAL_USD,
     NAME_CHARS,
     Holding,
     Number,
@@ -103,7 +104,7 @@ class DiscoverInput(BaseModel):
     capital_usd: Number = Field(
         default=10_000.0,
         le=MAX_USD,
-        description="capital to size each trade with, USD, > 0 and <= 1e12",
+        description="capital to size each trade with, USD, >= 10 and <= 1e12",
     )
     portfolio: Portfolio | None = Field(
         default=None,
@@ -194,8 +195,12 @@ def normalise(
         if not symbols:
             raise InvalidRequest("asset_tiers", "no symbol left in these tiers", list(ASSET_TIERS))
 
-    if not body.capital_usd > 0:
-        raise InvalidRequest("capital_usd", "must be a positive number of USD", ["> 0"])
+    if not body.capital_usd >= MIN_CAPITAL_USD:
+        raise InvalidRequest(
+            "capital_usd",
+            f"must be at least {MIN_CAPITAL_USD:g} USD: the venues' smallest order",
+            [f">= {MIN_CAPITAL_USD:g}"],
+        )
     for name in ("min_profit_potential", "max_required_capital"):
         value = getattr(body, name)
         if value is not None and value < 0:
