@@ -21,6 +21,9 @@ from oppscan.market.snapshot import FloatArray, OptionChain
 
 ArrayLike = npt.ArrayLike
 
+# An option trade may spend at most this share of the underlying's daily volume on premium:
+# chains carry no depth, so this is the size a quote is taken to be good for.
+OPTIONS_VOLUME_SHARE = 0.002
 MS_PER_YEAR = 365.0 * 86_400_000.0
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 # Below this much time value a premium says nothing about volatility (it is all intrinsic).

@@ -6,6 +6,7 @@ import pytest
 from oppscan.domain.models import Holding, Portfolio
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies.base import StrategyRequest, StrategySkipped
+from oppscan.strategies.options_math import OPTIONS_VOLUME_SHARE
 from oppscan.strategies.portfolio.hedge_position import STRATEGY
 from tests.unit.strategies.derivatives_market import option_chain, snapshot
 
@@ -96,3 +97,17 @@ def test_hedge_is_capped_by_capital() -> None:
     assert btc.evidence["hedge_ratio"] == pytest.approx(3_000 / btc.evidence["holding_value_usd"])
     assert 0 < btc.evidence["variance_reduction"] < 1
     assert btc.required_capital_usd == pytest.approx(1_000.0)
+
+
+def test_a_whale_is_not_told_to_buy_more_puts_than_the_market_trades() -> None:
+    """1,000,000 BTC once got "buy 286,380 puts at one ask". Chains carry no depth: a put hedge
+    spends at most the options' share of the underlying's daily volume."""
+    market = _market()
+    whale = StrategyRequest(
+        capital_usd=1e12, portfolio=Portfolio(holdings=(Holding(symbol="BTC/USDT", quantity=1e6),))
+    )
+    puts = [o for o in STRATEGY.scan(market, whale) if o.opportunity_type == "protective_put"]
+    for opp in puts:
+        volume = max(t.quote_volume_24h for (e, s), t in market.tickers.items() if s == "BTC/USDT")
+        assert opp.required_capital_usd <= OPTIONS_VOLUME_SHARE * volume * 1.0001
+        assert opp.legs[0].size < 1e6

@@ -23,13 +23,13 @@ from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import YEAR_SECONDS, StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.options_math import (
+    OPTIONS_VOLUME_SHARE,
     ChainModel,
     model_chain,
     option_symbol,
     short_option_margin,
 )
 
-OPTIONS_VOLUME_SHARE = 0.002  # capacity: this share of the underlying's daily volume
 CALENDAR_STRIKE_TOLERANCE = 0.03  # log distance between the two expiries' strikes
 # Spot / spot now at the first expiry: from near zero (a put's worst case) to ten times today.
 PAYOFF_GRID = np.exp(np.linspace(np.log(1e-4), np.log(10.0), 800))

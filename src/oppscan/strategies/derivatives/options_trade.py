@@ -22,6 +22,7 @@ from oppscan.market.black_scholes import bs_price
 from oppscan.market.snapshot import MarketSnapshot
 from oppscan.strategies import YEAR_SECONDS, StrategyInfo, StrategyRequest, build_opportunity
 from oppscan.strategies.options_math import (
+    OPTIONS_VOLUME_SHARE,
     ChainModel,
     bs_greeks,
     close_to_close_vol,
@@ -34,7 +35,6 @@ from oppscan.strategies.options_math import (
 RV_TIMEFRAME = "1h"
 RV_PERIODS_PER_YEAR = 24 * 365.0
 RV_CONFIDENCE_SES = 2.0  # value the straddle this many standard errors against the trade
-OPTIONS_VOLUME_SHARE = 0.002  # capacity: this share of the underlying's daily volume
 SINGLE_QUOTES_PER_CHAIN = 3
 MS_PER_DAY = 86_400_000
 

@@ -37,6 +37,7 @@ from oppscan.strategies import (
     taker_cost,
 )
 from oppscan.strategies.options_math import (
+    OPTIONS_VOLUME_SHARE,
     bs_greeks,
     model_chain,
     option_fee,
@@ -268,7 +269,10 @@ def _protective_put(
     strike, ask = float(chain.strikes[i]), float(chain.asks[i])
     fee = float(option_fee(chain.underlying_price, ask))
     per_unit = ask + fee
-    contracts = min(holding.quantity, request.capital_usd / per_unit)
+    # No more than the quote is good for (chains carry no depth): a share of the daily volume.
+    ticker = market.tickers.get((exchange, holding.symbol))
+    capacity = OPTIONS_VOLUME_SHARE * ticker.quote_volume_24h if ticker is not None else 0.0
+    contracts = min(holding.quantity, request.capital_usd / per_unit, capacity / per_unit)
     # The holding's value at expiry over lognormal quantiles at its realised volatility.
     sigma = holding.annual_vol * math.sqrt(t)
     spot = holding.price * np.exp(sigma * _grid_z() - 0.5 * sigma * sigma)
@@ -302,7 +306,7 @@ def _protective_put(
         risk_level=RiskLevel.LOW,
         horizon_seconds=t * YEAR_SECONDS,  # held to expiry
         valid_for_ms=3_600_000,
-        capacity_usd=holding.value,
+        capacity_usd=capacity,
         legs=[
             Leg(
                 exchange=exchange,
