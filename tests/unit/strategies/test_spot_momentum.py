@@ -37,7 +37,7 @@ def test_finds_a_clear_uptrend_and_prices_it_after_costs() -> None:
     opp = found[0]
     assert opp.side == "buy" and opp.exchange == "okx"
     assert opp.evidence["timeframes_agreeing"] == 3
-    assert opp.evidence["drift_t_stat_4h"] > 2.5
+    assert opp.evidence["drift_t_stat_4h"] > 3.5
     ev = opp.evidence
     assert opp.net_edge_bps == pytest.approx(ev["expected_move_bps"] - ev["cost_bps"], abs=0.01)
     assert opp.net_edge_bps > 0 and opp.profit_potential_usd > 0
@@ -73,13 +73,13 @@ def test_random_walk_helper_is_a_walk() -> None:
 
 
 def test_a_downtrend_is_a_sale_only_for_a_holder_and_only_of_what_is_held() -> None:
-    market = market_with({"DOWN/USDT": -0.6, "RW/USDT": 0.0}).build()
+    market = market_with({"DOWN/USDT": -0.7, "RW/USDT": 0.0}).build()
     assert STRATEGY.scan(market, StrategyRequest()) == []
     holding = Portfolio(holdings=(Holding(symbol="DOWN/USDT", quantity=20.0),))
     (opp,) = STRATEGY.scan(market, StrategyRequest(capital_usd=50_000, portfolio=holding))
     assert opp.symbol == "DOWN/USDT" and opp.side == "sell"
     assert opp.evidence["held_asset_sale"] is True
-    assert opp.evidence["drift_t_stat_4h"] <= -3.0
+    assert opp.evidence["drift_t_stat_4h"] <= -3.5
     assert opp.exit_price < opp.entry_price  # buy back lower
     assert opp.stop_loss is not None and opp.stop_loss > opp.entry_price
     held_value = 20.0 * market.tickers[("binance", "DOWN/USDT")].bid
