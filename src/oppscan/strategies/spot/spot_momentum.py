@@ -39,9 +39,7 @@ DRIFT_BARS = 60  # 10 days of 4h bars
 # in ten on the control markets).
 MIN_T = 3.5
 T_SHRINK = 2.0
-# Hold for five days of 4h bars: a drift measured over ten days is worth little over one (a day
-# of noise is three times a day of such a drift); forward tests lost at one day.
-HORIZON_BARS = 30
+HORIZON_BARS = 6  # hold for about a day of 4h bars
 GATES = LiquidityGates()
 
 
@@ -110,8 +108,7 @@ class SpotMomentum:
 
         atr = float(ind.atr(bars4h.high, bars4h.low, bars4h.close, 14)[-1])
         entry = trade.entry_price
-        # Two 4h ATRs for a day's hold, widened with the square root of the holding time.
-        stop = entry - direction * 2.0 * atr * float(np.sqrt(HORIZON_BARS / 6))
+        stop = entry - direction * 2.0 * atr
         exit_price = entry * float(np.exp(direction * expected_move))
         agreement = len(agreeing) / len(TIMEFRAMES)
         # A stretched 4h RSI (overbought in an uptrend, oversold in a downtrend) makes a
