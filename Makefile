@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser run test test-unit lint format bench eval openapi clean
+.PHONY: install browser run test test-unit lint format bench eval calibrate openapi clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 # Forward tests on held-out seeds: writes docs/signal-quality.md (+ .json and the plots).
 eval: install
 	$(VENV)/bin/python -m benchmarks.signal_quality
+
+# Refit the confidence calibration (src/oppscan/strategies/calibration.json) on training seeds.
+calibrate: install
+	$(VENV)/bin/python -m oppscan.evaluation.calibrate
 
 # The browser tests (tests/e2e) drive Debian's chromium; Playwright's own browser download is
 # never used.

@@ -19,7 +19,8 @@ from typing import Any
 
 from benchmarks.run import machine
 from oppscan.evaluation.follow import STEP_MS
-from oppscan.evaluation.run import Evaluation, evaluate_many, is_hit, summary
+from oppscan.evaluation.run import Evaluation, evaluate_many, is_hit, merged, summary
+from oppscan.strategies.calibration import CALIBRATION
 
 HELD_OUT_SEEDS = (101, 202, 303, 404)
 START_MS = 1_767_312_000_000  # 2026-01-02 00:00 UTC
@@ -134,20 +135,6 @@ def calibration_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def merged(evaluations: list[Evaluation]) -> Evaluation:
-    """Several runs as one (their opportunities pooled)."""
-    first = evaluations[0]
-    seeds = ", ".join(str(e.seed) for e in evaluations)
-    market = f"synthetic seeds {seeds}{', control' if first.control else ''}"
-    out = Evaluation(market, None, first.control, first.start_ms, first.hours, first.every_minutes)
-    for e in evaluations:
-        out.scans += e.scans
-        out.followed.extend(e.followed)
-        for sid, n in e.failures.items():
-            out.failures[sid] = out.failures.get(sid, 0) + n
-    return out
-
-
 def plots(planted: Evaluation, summary_planted: dict[str, Any], out_dir: Path) -> list[str]:
     """A reliability diagram and realised against predicted return; the file names."""
     import matplotlib
@@ -234,9 +221,10 @@ measured; nothing is tuned to look good. Read them as the state of the scanners 
 - **Markets.** The synthetic market (`oppscan.market.synthetic`) is continuous: a snapshot at
   any moment shows the bars that closed by then, and a later snapshot shows the same bars and
   more. Held-out seeds: **{", ".join(map(str, seeds))}**. The scanners and the market were
-  tuned and tested on seeds 0-29 (the unit tests use 0-9, 11 and 29); the held-out seeds were
-  never used for either. Each seed is evaluated on its planted market and on its control market
-  (no plants).
+  tuned and tested on seeds 0-29 (the unit tests use 0-9, 11 and 29), and the confidence
+  calibration was fitted on seeds 31-38 from 2026-03-02 (`make calibrate`); the held-out seeds
+  were never used for any of it. Each seed is evaluated on its planted market and on its
+  control market (no plants).
 - **Scans.** From {when}, every {every} minutes for {hours:g} hours: {s_planted["scans"]} scans
   of the planted markets, {s_control["scans"]} of the control markets, each running all 14
   strategies with $10,000 of capital and a small portfolio (0.1 BTC, 2 ETH, 30 SOL, $5,000
@@ -246,15 +234,17 @@ measured; nothing is tuned to look good. Read them as the state of the scanners 
   what closing every leg would fetch (books walked at size, option and future quotes, perp
   marks and funding), and exited at its target or stop on the main instrument, else at the
   first mark at or after its own `horizon_seconds`. Marks are taken on a grid set by the
-  horizon's `estimated_timeframe` ({steps}).
-  A trade is a *hit* when it ends profitable
-  after every cost. Returns are on the opportunity's `required_capital_usd`; "predicted" is
-  `profit_potential_usd / required_capital_usd`.
+  horizon's `estimated_timeframe` ({steps}). A market maker's post-only quotes fill only when
+  the market's mid comes to them; a take-profit fills at its price as a maker.
+  A trade is a *hit* when it ends profitable after every cost. Returns are on the
+  opportunity's `required_capital_usd`; "predicted" is its `net_edge_bps` as a return.
 - **Published for**: the median time the same finding (strategy, symbol, venue, type, side)
   stayed published in consecutive scans: how long the scanner saw the edge last.
-- **Calibration.** Confidence in ten equal bins against the hit rate; the Brier score of
-  `confidence_score` as a probability of a hit, against the base-rate predictor (every trade
-  given the overall hit rate, {_pct(sum(hits) / len(hits) if hits else None)}).
+- **Calibration.** `confidence_score` is the calibrated probability of a hit (calibration
+  {CALIBRATION.version}). Confidence in ten equal bins against the hit rate; the Brier score
+  of `confidence_score` as a probability of a hit, against the base-rate predictor (every
+  trade given the overall hit rate, {_pct(sum(hits) / len(hits) if hits else None)}). Risk
+  reductions count here too: their confidence is the chance they end in profit.
 
 ## What the planted market is
 

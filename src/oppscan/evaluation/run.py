@@ -170,6 +170,20 @@ def _timed_run(job: tuple[int, bool, int, float, int]) -> tuple[Evaluation, floa
     return run, time.perf_counter() - started
 
 
+def merged(evaluations: list[Evaluation]) -> Evaluation:
+    """Several runs as one (their opportunities pooled)."""
+    first = evaluations[0]
+    seeds = ", ".join(str(e.seed) for e in evaluations)
+    market = f"synthetic seeds {seeds}{', control' if first.control else ''}"
+    out = Evaluation(market, None, first.control, first.start_ms, first.hours, first.every_minutes)
+    for e in evaluations:
+        out.scans += e.scans
+        out.followed.extend(e.followed)
+        for sid, n in e.failures.items():
+            out.failures[sid] = out.failures.get(sid, 0) + n
+    return out
+
+
 def _scan_all(
     result: Evaluation,
     snapshots: Iterator[MarketSnapshot],

@@ -9,9 +9,10 @@ strategy (``oppscan.evaluation.calibrate``). The maps ship as a versioned artefa
 ``calibration.json`` beside this module; ``build_opportunity`` applies them, so every strategy's
 ``confidence_score`` means the same thing. ``make eval`` checks them on held-out seeds.
 
-A strategy with too few training trades for a map of its own uses the map of all strategies'
-trades together (``pooled``). Without the artefact (only while training the first one) the score
-passes through unchanged, and ``CALIBRATION.version`` says so.
+A strategy with too few training trades for a map gets a flat one (its hit rate); a strategy the
+training never saw uses the map of every trade together (``pooled``). Without the artefact (only
+while training the first one) the score passes through unchanged, and ``CALIBRATION.version``
+says so.
 """
 
 from __future__ import annotations

@@ -6,15 +6,14 @@ import math
 import pytest
 
 from oppscan.domain.models import (
-    Holding,
     Opportunity,
-    Portfolio,
     RiskLevel,
     rank_score,
     timeframe_of,
 )
+from oppscan.evaluation.run import EVALUATION_REQUEST
 from oppscan.market.synthetic.source import SyntheticSource
-from oppscan.strategies.base import StrategyInfo, StrategyRequest, build_opportunity
+from oppscan.strategies.base import StrategyInfo, build_opportunity
 from oppscan.strategies.registry import load_strategies
 
 INFO = StrategyInfo(id="t", name="t", description="test", needs=("ohlcv",))
@@ -84,20 +83,9 @@ def test_the_rank_score_compares_edges_per_square_root_of_time() -> None:
 
 
 def test_every_strategy_states_its_money_on_one_basis() -> None:
-    request = StrategyRequest(
-        capital_usd=10_000.0,
-        portfolio=Portfolio(
-            holdings=(
-                Holding(symbol="BTC/USDT", quantity=0.1),
-                Holding(symbol="ETH/USDT", quantity=2.0),
-                Holding(symbol="SOL/USDT", quantity=30.0),
-            ),
-            cash_usd=5_000.0,
-        ),
-    )
     seen = set()
     for strategy in load_strategies().values():
-        for o in strategy.scan(MARKET, request):
+        for o in strategy.scan(MARKET, EVALUATION_REQUEST):  # capital and a portfolio
             seen.add(o.strategy_id)
             assert o.required_capital_usd > 0 and o.horizon_seconds > 0
             expected = o.profit_potential_usd / o.required_capital_usd * 1e4
