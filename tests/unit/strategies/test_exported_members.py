@@ -58,7 +58,11 @@ def test_importing_the_package_loads_no_strategy() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout.strip()
-    assert out.split(",") == ["oppscan.strategies.base", "oppscan.strategies.costs"]
+    assert out.split(",") == [
+        "oppscan.strategies.base",
+        "oppscan.strategies.calibration",
+        "oppscan.strategies.costs",
+    ]
 
 
 def test_registry_holds_the_catalog_in_order() -> None:

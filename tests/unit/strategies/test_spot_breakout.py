@@ -33,7 +33,7 @@ def test_finds_a_breakout_on_a_volume_surge() -> None:
     assert opp.stop_loss is not None and ev["support"] <= opp.stop_loss < ev["resistance"]
     assert opp.take_profit is not None and opp.take_profit > opp.exit_price > opp.entry_price
     assert opp.net_edge_bps == pytest.approx(ev["expected_move_bps"] - ev["cost_bps"], abs=0.01)
-    assert opp.confidence_score == round(ev["win_probability"], 4)
+    assert ev["model_score"] == round(ev["win_probability"], 4)  # calibrated into confidence
 
 
 def test_a_break_without_volume_is_no_trade() -> None:
