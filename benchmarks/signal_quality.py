@@ -84,7 +84,9 @@ def checks(planted: dict[str, Any], control: dict[str, Any]) -> list[tuple[str, 
         if r["published"] >= MIN_PUBLISHED:
             mean = r["realised_mean_return"]
             ok = mean is not None and mean > 0
-            out.append((f"{sid}: realised mean > 0 (planted)", _pct(mean), ok))
+            # Four decimals: a mean of +0.00001% must not read as "0.00%" beside a "yes".
+            shown = "" if mean is None else f"{100 * mean:.4f}%"
+            out.append((f"{sid}: realised mean > 0 (planted)", shown, ok))
     for sid, r in control["strategies"].items():
         mean = r["realised_mean_return"]
         quiet = r["per_scan"] < MAX_CONTROL_PER_SCAN and (mean is None or mean <= 0)

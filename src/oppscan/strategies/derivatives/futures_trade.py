@@ -36,10 +36,11 @@ TREND_WINDOWS = {"4h": 60, "1h": 120}  # bars: 10 days and 5 days
 # The 1h window lies inside the 4h one, so their drift t-statistics share the last 5 days of
 # returns: on a random walk they correlate sqrt(5 / 10). Their sum is scaled by its own standard
 # deviation, sqrt(2 + 2 rho), so that the combined z is standard normal on noise (dividing by
-# sqrt(2) made it 1.31 times too wide: 1.4% of random walks passed, not 0.1%).
+# sqrt(2) made it 1.31 times too wide: by the normal law 1.4% of random walks passed, not
+# 0.1%).
 TREND_RHO = math.sqrt(5 / 10)
-# Two-sided, about 0.05% of random walks pass: with 40 symbols scanned, a trade on noise in
-# about one scan in fifty.
+# Two-sided, about 0.05% of random walks pass (normal law): with 40 symbols scanned, a trade on
+# noise in about one scan in fifty.
 TREND_Z = 3.5
 HOLDING_DAYS = 3.0
 DRIFT_PERSISTENCE = 0.5  # the share of the measured drift expected to carry on

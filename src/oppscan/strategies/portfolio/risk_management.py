@@ -168,7 +168,7 @@ class _Hedge:
     avoided: float
     costs: float
     funding_usd: float
-    profit: float
+    net_benefit: float  # tail loss avoided less the hedge's costs: how hedges are compared
     variance_reduction: float
 
 
@@ -206,8 +206,8 @@ def _portfolio_hedge(
         leave = taker_cost(market, exchange, symbol, "buy", notional)
         costs = enter.total_usd + leave.total_usd + funding_usd
         avoided = (risk.cvar95_hist - after.cvar95_hist) * total
-        profit = avoided - costs
-        if profit > 0 and enter.filled and (best is None or profit > best.profit):
+        net_benefit = avoided - costs
+        if net_benefit > 0 and enter.filled and (best is None or net_benefit > best.net_benefit):
             best = _Hedge(
                 symbol=symbol,
                 exchange=exchange,
@@ -219,7 +219,7 @@ def _portfolio_hedge(
                 avoided=avoided,
                 costs=costs,
                 funding_usd=funding_usd,
-                profit=profit,
+                net_benefit=net_benefit,
                 variance_reduction=1.0 - float(np.var(hedged) / np.var(portfolio_returns)),
             )
     if best is None:
