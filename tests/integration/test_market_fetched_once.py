@@ -103,8 +103,8 @@ async def fifty_scans(c: Container) -> None:
     started = await asyncio.gather(*(c.service.start(u, body) for u in users))
     assert not any(s.reused for s in started)
     scans = [(u, s.record.scan_id) for u, s in zip(users, started, strict=True)]
-    # A guard against a hang, not a speed test: 700 strategy jobs in one process under coverage
-    # took close to 45 s once the scanners did more per opportunity.
+    # A guard against a hang, not a speed test: 700 strategy jobs in one process, under coverage
+    # on a loaded 2-core machine, came past 45 s.
     async with asyncio.timeout(120):
         while True:
             views = await asyncio.gather(*(c.service.status(u, sid) for u, sid in scans))
