@@ -28,6 +28,9 @@ EIGHT = (
 )
 
 
+# Its own bounds (30 s for the jobs to start, 60 s to recover, and starting three processes)
+# exceed the suite's 60 s default; the claim is that recovery takes under 30 s, asserted below.
+@pytest.mark.timeout(150)
 def test_a_dead_workers_jobs_all_come_back_within_seconds(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
